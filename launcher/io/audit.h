@@ -1,0 +1,74 @@
+// The audit trail: one JSON object per line in $XDG_STATE_HOME/mcpcell/audit.jsonl (SPEC "Audit
+// records"). The relay thread only enqueues; a writer thread formats, hashes and appends, so a slow
+// disk never stalls the relay. Records are appended with one write(2) each batch under an flock, so
+// several mcpcell sessions can share the file.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/filter.h"
+#include "core/jsonrpc.h"
+#include "core/status.h"
+
+namespace mcpcell {
+
+class AuditLog {
+ public:
+  // Opens (creating 0600 if needed) `dir/audit.jsonl` and the fingerprint key `dir/audit.key`.
+  static std::unique_ptr<AuditLog> open(const std::filesystem::path& dir, std::string server,
+                                        std::string session, Status* status);
+  ~AuditLog();  // flushes everything queued, then stops the writer
+
+  // A `message` record: direction, method or id, size, and a keyed hash of the line (never the line).
+  // `disposition` is "forwarded", "blocked", "modified", "dropped" or "injected".
+  void message(Direction dir, const MessageInfo& info, std::string_view line,
+               std::string_view disposition);
+  // Any other record; `fields` must be an object.
+  void event(std::string_view name, nlohmann::json fields);
+  // Keyed hash (HMAC-SHA256, first 16 bytes, hex) with this installation's audit key.
+  std::string fingerprint(std::string_view data) const;
+  // Blocks until every record queued so far is on disk.
+  void flush();
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  struct Pending {
+    std::string head;       // `{"ts":...,"server":...,"session":...,"event":...` without the brace
+    std::string tail;       // `,"field":value...}` or "}" (pre-rendered where cheap)
+    std::string hash_data;  // when non-empty: hashed into a "hash" field by the writer
+    nlohmann::json fields;  // rendered by the writer when not null
+  };
+
+  AuditLog() = default;
+  void enqueue(Pending p);
+  void writer_loop();
+  std::string head(std::string_view event) const;
+
+  std::filesystem::path path_;
+  std::string server_, session_;
+  std::string key_;
+  int fd_ = -1;
+
+  std::mutex mu_;
+  std::condition_variable cv_, drained_;
+  std::deque<Pending> queue_;
+  size_t queued_bytes_ = 0;
+  uint64_t enqueued_ = 0, written_ = 0;
+  bool stop_ = false;
+  std::thread writer_;
+};
+
+// RFC 3339 UTC timestamp with microseconds, e.g. 2026-11-22T10:00:00.123456Z.
+std::string rfc3339_now();
+
+}  // namespace mcpcell
