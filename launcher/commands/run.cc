@@ -1,1 +1,197 @@
-// placeholder
+// `mcpcell [OPTIONS] -- COMMAND [ARG...]`: the whole life of one server session, in order.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "commands/chain.h"
+#include "commands/cli.h"
+#include "commands/commands.h"
+#include "core/identity.h"
+#include "io/audit.h"
+#include "io/paths.h"
+#include "io/relay.h"
+#include "sandbox/sandbox.h"
+
+namespace mcpcell {
+namespace fs = std::filesystem;
+
+int fail(int code, const std::string& what, const std::string& hint) {
+  std::fprintf(stderr, "mcpcell: %s\n", what.c_str());
+  if (!hint.empty()) std::fprintf(stderr, "mcpcell: %s\n", hint.c_str());
+  return code;
+}
+
+int not_yet_supported(const std::string& what) {
+  return fail(125, what + " is not yet supported in this version",
+              "see 'mcpcell --help' for what works today");
+}
+
+namespace {
+
+// Options whose features have not landed yet are refused instead of silently ignored.
+Status check_supported(const RunOptions& o) {
+  if (!o.profile.empty()) return Status::Error("--profile is not yet supported in this version");
+  if (!o.allow_net.empty())
+    return Status::Error("--allow-net is not yet supported in this version: servers have no "
+                         "network access");
+  return Status::Ok();
+}
+
+// The sandbox policy for this run. Profiles (issue 4) will replace the defaults here.
+sandbox::Policy build_policy(const RunOptions& o, const std::string& name) {
+  sandbox::Policy p;
+  p.isolate = !o.no_sandbox;
+  p.server_name = name;
+  p.state_dir = state_dir();
+  p.config_dir = config_dir();
+  auto absolute = [](const std::string& path) {
+    std::error_code ec;
+    fs::path a = fs::absolute(path, ec);
+    return (ec ? fs::path(path) : a).lexically_normal().string();
+  };
+  for (const auto& r : o.allow_read) p.fs_read.push_back(absolute(r));
+  for (const auto& w : o.allow_write) p.fs_write.push_back(absolute(w));
+  p.env_pass = o.allow_env;
+  std::error_code ec;
+  p.cwd = fs::current_path(ec).string();
+  return p;
+}
+
+// stdout must carry only the server's lines. mcpcell keeps private copies of the client's stdin and
+// stdout and points fds 0 and 1 elsewhere, so no stray write can corrupt the stream.
+bool take_client_fds(int* in, int* out) {
+  *in = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
+  *out = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+  if (*in < 0 || *out < 0) return false;
+  int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null >= 0) {
+    ::dup2(null, 0);
+    ::close(null);
+  }
+  ::dup2(2, 1);
+  return true;
+}
+
+struct Pipes {
+  int server_in[2] = {-1, -1}, server_out[2] = {-1, -1}, server_err[2] = {-1, -1};
+};
+
+bool make_pipes(Pipes* p) {
+  if (::pipe2(p->server_in, O_CLOEXEC) != 0 || ::pipe2(p->server_out, O_CLOEXEC) != 0 ||
+      ::pipe2(p->server_err, O_CLOEXEC) != 0)
+    return false;
+  // Larger pipes move 1 MiB messages in fewer wakeups (best effort: capped by pipe-max-size).
+  ::fcntl(p->server_in[1], F_SETPIPE_SZ, 1 << 20);
+  ::fcntl(p->server_out[1], F_SETPIPE_SZ, 1 << 20);
+  return true;
+}
+
+}  // namespace
+
+int cmd_run(const Args& args) {
+  RunOptions opt;
+  std::string error;
+  if (!parse_run_options(args, &opt, &error))
+    return fail(125, error, "usage: mcpcell [OPTIONS] -- COMMAND [ARG...]; see 'mcpcell --help'");
+  if (opt.show_help) {
+    print_usage();
+    return 0;
+  }
+  if (opt.show_version) {
+    std::printf("mcpcell %s\n", kVersion);
+    return 0;
+  }
+  if (Status s = check_supported(opt); !s) return fail(125, s.message());
+
+  std::string name = opt.name.empty() ? derive_server_name(opt.argv) : opt.name;
+  if (!valid_server_name(name))
+    return fail(125, "invalid --name '" + name + "'",
+                "use 1-128 characters of letters, digits and @/._+- (no '..')");
+
+  fs::path state = state_dir(), config = config_dir();
+  for (const fs::path& dir : {state, config})
+    if (Status s = ensure_private_dir(dir); !s) return fail(125, s.message());
+
+  SessionInfo session{name, random_hex(8), opt.no_sandbox ? "none" : "default"};
+  ChainConfig chain_config;
+  chain_config.session = session;
+  chain_config.state_dir = state;
+  chain_config.config_dir = config;
+  chain_config.argv = opt.argv;
+  std::error_code ec;
+  chain_config.project_dir = fs::current_path(ec).string();
+  Status status;
+  std::unique_ptr<FilterChain> chain = build_chain(chain_config, &status);
+  if (!chain) return fail(125, status.message());
+
+  std::unique_ptr<AuditLog> audit = AuditLog::open(state, name, session.session, &status);
+  if (!audit) return fail(125, status.message(), "check that " + state.string() + " is writable");
+
+  int client_in, client_out;
+  Pipes pipes;
+  if (!take_client_fds(&client_in, &client_out) || !make_pipes(&pipes))
+    return fail(125, std::string("cannot set up pipes: ") + std::strerror(errno));
+
+  sandbox::prepare_supervisor();
+  sandbox::Policy policy = build_policy(opt, name);
+  sandbox::Stdio stdio{pipes.server_in[0], pipes.server_out[1], pipes.server_err[1]};
+  sandbox::SpawnResult spawned = sandbox::spawn(policy, opt.argv, stdio);
+  ::close(pipes.server_in[0]);
+  ::close(pipes.server_out[1]);
+  ::close(pipes.server_err[1]);
+
+  nlohmann::json command = opt.argv;
+  if (!spawned.ok) {
+    audit->event("session.start", {{"command", command}, {"profile", session.profile},
+                                   {"sandbox", nlohmann::json::object()}, {"started", false}});
+    audit->event("session.end", {{"exit", spawned.exit_code}, {"reason", spawned.error}});
+    return fail(spawned.exit_code, spawned.error);
+  }
+  if (opt.no_sandbox) {
+    std::fprintf(stderr,
+                 "mcpcell: WARNING: --no-sandbox: '%s' runs WITHOUT isolation, with all of your "
+                 "files, credentials, environment and network. Pins, scanning and the audit log "
+                 "still apply.\n",
+                 name.c_str());
+  }
+  audit->event("session.start", {{"command", command},
+                                 {"profile", session.profile},
+                                 {"sandbox", spawned.child.info},
+                                 {"pid", spawned.child.pid},
+                                 {"version", kVersion}});
+
+  RelayConfig rc;
+  rc.max_line = opt.max_line_bytes;
+  rc.client_in = client_in;
+  rc.client_out = client_out;
+  Relay relay(rc, *chain, *audit, session);
+  std::string reason;
+  int exit_code = relay.run(spawned.child,
+                            ServerPipes{pipes.server_in[1], pipes.server_out[0],
+                                        pipes.server_err[0]},
+                            &reason);
+  audit->event("session.end", {{"exit", exit_code}, {"reason", reason}});
+  audit->flush();
+  return exit_code;
+}
+
+int cmd_help(const Args& args) {
+  if (args.empty() || args[0] == "run") {
+    print_usage();
+    return 0;
+  }
+  // Each subcommand prints its own usage for --help.
+  static const struct {
+    const char* name;
+    int (*run)(const Args&);
+  } kCommands[] = {{"log", cmd_log},       {"pins", cmd_pins},     {"profile", cmd_profile},
+                   {"doctor", cmd_doctor}, {"wrap", cmd_wrap},     {"unwrap", cmd_unwrap},
+                   {"inventory", cmd_inventory}};
+  for (const auto& c : kCommands)
+    if (args[0] == c.name) return c.run({"--help"});
+  return fail(125, "no such command '" + args[0] + "'", "see 'mcpcell --help'");
+}
+
+}  // namespace mcpcell

@@ -117,6 +117,7 @@ std::string derive_server_name(const std::vector<std::string>& argv) {
           name = argv[i + 1];
           break;
         }
+        if (a == "-c" || a == "-e" || a == "--eval") break;  // inline code: name the interpreter
         if (a == "run" && (tool == "deno" || tool == "bun")) continue;
         if (is_flag(a)) continue;
         name = strip_extension(basename_of(a));
