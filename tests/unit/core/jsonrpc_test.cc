@@ -1,1 +1,333 @@
+// The scanner decides what every line is without a DOM. Its answers must agree with what the peers'
+// JSON parsers (JSON.parse in the TypeScript SDK) will make of the same bytes, or a filter can be
+// walked around: these tests pin the classification, the id tokens, and every class of invalid
+// input.
+#include "core/jsonrpc.h"
+
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace mcpcell {
+namespace {
+
+MessageInfo scan(std::string_view line) {
+  MessageInfo info;
+  scan_message(line, info);
+  return info;
+}
+
+TEST(JsonRpc, Kinds) {
+  struct Case {
+    const char* line;
+    MessageKind kind;
+  } cases[] = {
+      {R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})", MessageKind::request},
+      {R"({"jsonrpc":"2.0","method":"notifications/initialized"})", MessageKind::notification},
+      {R"({"jsonrpc":"2.0","id":1,"result":{}})", MessageKind::response},
+      {R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"nope"}})", MessageKind::error},
+      {R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", MessageKind::batch},
+      {R"([])", MessageKind::batch},
+      {R"({"jsonrpc":"2.0"})", MessageKind::other_object},
+      {R"({"jsonrpc":"2.0","id":1})", MessageKind::other_object},
+      {R"({"jsonrpc":"2.0","id":1,"method":7})", MessageKind::other_object},
+      {R"("just a string")", MessageKind::invalid},
+      {R"(42)", MessageKind::invalid},
+      {R"(null)", MessageKind::invalid},
+  };
+  for (const Case& c : cases) EXPECT_EQ(scan(c.line).kind, c.kind) << c.line;
+}
+
+TEST(JsonRpc, SpansPointAtTheRawMembers) {
+  MessageInfo i = scan(
+      R"({"jsonrpc":"2.0", "id" : 5 , "method":"tools/call","params":{"name":"echo","arguments":{"m":[1,2,{"x":null}]}}})");
+  EXPECT_EQ(i.kind, MessageKind::request);
+  EXPECT_EQ(i.id, "5");
+  EXPECT_EQ(i.method, "tools/call");
+  EXPECT_EQ(i.params, R"({"name":"echo","arguments":{"m":[1,2,{"x":null}]}})");
+  EXPECT_TRUE(i.result.empty());
+  EXPECT_TRUE(i.error.empty());
+  EXPECT_TRUE(i.is_request());
+}
+
+TEST(JsonRpc, IdTokensKeepTheirType) {
+  EXPECT_EQ(scan(R"({"jsonrpc":"2.0","id":0,"method":"ping"})").id, "0");
+  EXPECT_TRUE(scan(R"({"jsonrpc":"2.0","id":0,"method":"ping"})").has_id());
+  EXPECT_EQ(scan(R"({"jsonrpc":"2.0","id":"0","method":"ping"})").id, "\"0\"");
+  EXPECT_EQ(scan(R"({"jsonrpc":"2.0","id":-17,"result":{}})").id, "-17");
+  EXPECT_EQ(
+      scan(R"({"jsonrpc":"2.0","id":"server-discover-probe-1","method":"server/discover"})").id,
+      "\"server-discover-probe-1\"");
+  EXPECT_EQ(scan(R"({"jsonrpc":"2.0","id":"a\"b","result":1})").id, R"("a\"b")");
+  MessageInfo null_id =
+      scan(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}})");
+  EXPECT_EQ(null_id.kind, MessageKind::error);
+  EXPECT_FALSE(null_id.has_id());
+}
+
+TEST(JsonRpc, NestedIdsAndMethodsDoNotCount) {
+  // Only top-level members route. A result that carries "id" and "method" inside stays a response
+  // for the outer id.
+  MessageInfo i = scan(R"({"jsonrpc":"2.0","result":{"id":99,"method":"evil","error":{}},"id":7})");
+  EXPECT_EQ(i.kind, MessageKind::response);
+  EXPECT_EQ(i.id, "7");
+  EXPECT_TRUE(i.method.empty());
+  EXPECT_EQ(i.result, R"({"id":99,"method":"evil","error":{}})");
+  MessageInfo n = scan(R"({"jsonrpc":"2.0","method":"x","params":[{"id":1}]})");
+  EXPECT_EQ(n.kind, MessageKind::notification);
+  EXPECT_FALSE(n.has_id());
+}
+
+TEST(JsonRpc, DuplicateKeysResolveLikeJsonParse) {
+  // JSON.parse keeps the last duplicate; so must the scanner, or a filter checks one method while
+  // the peer executes another.
+  MessageInfo i = scan(R"({"jsonrpc":"2.0","method":"ping","id":1,"method":"tools/call","id":2})");
+  EXPECT_EQ(i.method, "tools/call");
+  EXPECT_EQ(i.id, "2");
+}
+
+TEST(JsonRpc, EscapesInMethodAreDecoded) {
+  MessageInfo a = scan(R"({"jsonrpc":"2.0","id":1,"method":"tools\/call"})");
+  EXPECT_EQ(a.method, "tools/call");
+  EXPECT_TRUE(a.has_escapes);
+  MessageInfo b = scan(R"({"jsonrpc":"2.0","id":1,"method":"\u0074ools/c\u0061ll"})");
+  EXPECT_EQ(b.method, "tools/call");
+  MessageInfo c = scan(R"({"jsonrpc":"2.0","method":"x\ud83d\ude00y"})");  // surrogate pair
+  EXPECT_EQ(c.method, "x\xf0\x9f\x98\x80y");
+  MessageInfo d = scan(R"({"jsonrpc":"2.0","method":"x\ud800y"})");  // lone surrogate
+  EXPECT_EQ(d.kind, MessageKind::notification);
+  EXPECT_EQ(d.method, "x\xef\xbf\xbdy");  // U+FFFD, never an invalid UTF-8 byte sequence
+  MessageInfo e = scan(R"({"jsonrpc":"2.0","method":"a\nb\t\"\\"})");
+  EXPECT_EQ(e.method, "a\nb\t\"\\");
+}
+
+// Security: JSON.parse decodes escapes in member names too, so {"\u006dethod":...} is a request for
+// the peer. If the scanner compares raw key bytes it classifies the line as `other` and
+// method-based filters never see the call. Disabled until launcher/core/jsonrpc.cc decodes escaped
+// top-level keys (reported to the lead; not a one-line fix).
+TEST(JsonRpc, DISABLED_EscapedMemberNamesRouteLikeJsonParse) {
+  MessageInfo i = scan(R"({"jsonrpc":"2.0","id":1,"\u006dethod":"tools/call","params":{}})");
+  EXPECT_EQ(i.kind, MessageKind::request);
+  EXPECT_EQ(i.method, "tools/call");
+  MessageInfo r = scan(R"({"jsonrpc":"2.0","\u0069d":3,"r\u0065sult":{"content":[]}})");
+  EXPECT_EQ(r.kind, MessageKind::response);
+  EXPECT_EQ(r.id, "3");
+}
+
+TEST(JsonRpc, EveryClassOfInvalidJsonIsRejected) {
+  const char* bad[] = {
+      "",
+      "   ",
+      "\r",
+      "{",
+      "}",
+      R"({"id":1)",
+      R"({"id":1,})",
+      R"({"id" 1})",
+      R"({'id':1})",
+      R"({id:1})",
+      R"({"id":01})",
+      R"({"id":-})",
+      R"({"id":1.})",
+      R"({"id":.5})",
+      R"({"id":1e})",
+      R"({"id":1e+})",
+      R"({"id":+1})",
+      R"({"id":0x10})",
+      R"({"id":NaN})",
+      R"({"id":Infinity})",
+      R"({"id":tru})",
+      R"({"id":nul})",
+      R"({"id":True})",
+      R"({"s":"unterminated})",
+      R"({"s":"bad \x escape"})",
+      R"({"s":"short \u12"})",
+      R"({"s":"bad hex \u12G4"})",
+      "{\"s\":\"raw\ttab\"}",
+      "{\"s\":\"raw\nnewline\"}",
+      "{\"s\":\"nul\x01\"}",
+      R"({"a":1}{"b":2})",
+      R"({"a":1} x)",
+      R"([1,2)",
+      R"([1,,2])",
+      R"([1,2,])",
+      R"({"a":[}])",
+      R"({,"a":1})",
+      R"({"a":1 "b":2})",
+      "\xef\xbb\xbf{\"id\":1}",  // a BOM is not JSON whitespace
+  };
+  for (const char* line : bad) {
+    MessageInfo i = scan(line);
+    EXPECT_EQ(i.kind, MessageKind::invalid) << "accepted: " << line;
+    EXPECT_FALSE(i.error_text.empty()) << line;
+    EXPECT_TRUE(i.id.empty() && i.method.empty()) << "invalid line leaked routing info: " << line;
+  }
+}
+
+TEST(JsonRpc, ErrorTextNamesTheByte) {
+  MessageInfo i = scan(R"({"id":1,"x":tru})");
+  EXPECT_NE(i.error_text.find("at byte 12"), std::string::npos) << i.error_text;
+}
+
+TEST(JsonRpc, InvalidUtf8InEveryForm) {
+  struct Case {
+    const char* bytes;
+    const char* what;
+  } cases[] = {
+      {"\xff", "0xFF"},
+      {"\x80", "lone continuation"},
+      {"\xc3", "truncated 2-byte"},
+      {"\xe2\x82", "truncated 3-byte"},
+      {"\xf0\x9f\x98", "truncated 4-byte"},
+      {"\xc0\x80", "overlong NUL"},
+      {"\xc1\xbf", "overlong 2-byte"},
+      {"\xe0\x80\xaf", "overlong 3-byte"},
+      {"\xf0\x80\x80\xaf", "overlong 4-byte"},
+      {"\xed\xa0\x80", "UTF-8 encoded high surrogate"},
+      {"\xed\xbf\xbf", "UTF-8 encoded low surrogate"},
+      {"\xf4\x90\x80\x80", "past U+10FFFF"},
+      {"\xf5\x80\x80\x80", "F5 lead byte"},
+      {"\xc3\x28", "bad continuation"},
+  };
+  for (const Case& c : cases) {
+    std::string line =
+        std::string("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":\"a") + c.bytes + "b\"}";
+    EXPECT_EQ(scan(line).kind, MessageKind::invalid) << c.what;
+    EXPECT_FALSE(valid_utf8(c.bytes)) << c.what;
+    std::string in_key = std::string("{\"k") + c.bytes + "\":1}";
+    EXPECT_EQ(scan(in_key).kind, MessageKind::invalid) << c.what << " in a key";
+  }
+  // Boundaries that are valid.
+  for (const char* ok : {"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
+                         "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf"}) {
+    std::string line =
+        std::string("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":\"") + ok + "\"}";
+    MessageInfo i = scan(line);
+    EXPECT_EQ(i.kind, MessageKind::notification) << i.error_text;
+    EXPECT_TRUE(i.has_non_ascii);
+    EXPECT_TRUE(valid_utf8(ok));
+  }
+}
+
+TEST(JsonRpc, FastPathFindsSpecialBytesAtEveryOffset) {
+  // The string scanner skips 8 bytes at a time; a quote, backslash, control or high byte must be
+  // seen at any position within a word.
+  for (size_t pos = 0; pos < 24; ++pos) {
+    std::string body(24, 'a');
+    std::string ctrl = body;
+    ctrl[pos] = '\x1f';
+    EXPECT_EQ(scan("{\"s\":\"" + ctrl + "\"}").kind, MessageKind::invalid) << pos;
+    std::string high = body;
+    high[pos] = '\xff';
+    EXPECT_EQ(scan("{\"s\":\"" + high + "\"}").kind, MessageKind::invalid) << pos;
+    std::string esc = body;
+    esc.replace(pos, 1, "\\\"");
+    EXPECT_EQ(scan("{\"s\":\"" + esc + "\"}").kind, MessageKind::other_object) << pos;
+    std::string del = body;
+    del[pos] = '\x7f';  // DEL is legal in JSON strings
+    EXPECT_EQ(scan("{\"s\":\"" + del + "\"}").kind, MessageKind::other_object) << pos;
+  }
+}
+
+TEST(JsonRpc, DeepNestingIsCappedWithoutCrashing) {
+  auto nested = [](int depth) {
+    return "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":" + std::string(depth - 1, '[') +
+           std::string(depth - 1, ']') + "}";
+  };
+  EXPECT_EQ(scan(nested(512)).kind, MessageKind::notification);
+  MessageInfo deep = scan(nested(513));
+  EXPECT_EQ(deep.kind, MessageKind::invalid);
+  EXPECT_NE(deep.error_text.find("deep"), std::string::npos) << deep.error_text;
+  // Hostile depth: one million brackets must neither recurse nor crash.
+  EXPECT_EQ(scan(std::string(1000000, '[')).kind, MessageKind::invalid);
+  EXPECT_EQ(scan(std::string(100000, '{')).kind, MessageKind::invalid);
+}
+
+TEST(JsonRpc, TrailingCrAndWhitespaceAreTolerated) {
+  for (const char* line : {"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\r",
+                           "  {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}} \t\r",
+                           "\r{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"}) {
+    MessageInfo i = scan(line);
+    EXPECT_EQ(i.kind, MessageKind::response) << i.error_text;
+    EXPECT_EQ(i.id, "1");
+  }
+}
+
+TEST(JsonRpc, AgreesWithAFullParserOnValidity) {
+  // Differential check against nlohmann/json on a corpus of tricky but valid documents.
+  const char* docs[] = {
+      R"({"a":-0.0e+00})",
+      R"({"a":1E5})",
+      R"({"a":[[],[{}],{"b":[]}]})",
+      R"({"a":"\u0000"})",
+      R"({"a":"\/\b\f\n\r\t"})",
+      R"({"":""})",
+      R"({"a":true,"b":false,"c":null})",
+      R"( { "a" : [ 1 , 2 ] } )",
+      R"({"a":123456789012345678901234567890})",
+  };
+  for (const char* d : docs) {
+    bool full_ok = !nlohmann::json::parse(d, nullptr, false).is_discarded();
+    EXPECT_TRUE(full_ok) << d;
+    EXPECT_NE(scan(d).kind, MessageKind::invalid) << d << ": " << scan(d).error_text;
+  }
+}
+
+TEST(JsonRpc, FindIdInPrefix) {
+  EXPECT_EQ(
+      find_id_in_prefix(R"({"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"a":"xx)"),
+      "12");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":"abc","method")"), "\"abc\"");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":0,)"), "0");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":-3 ,)"), "-3");
+  EXPECT_EQ(find_id_in_prefix(R"(  { "method" : "id" , "id" : 4, )"), "4");
+  EXPECT_EQ(find_id_in_prefix(R"({"s":"a\"id\":9","id":"x\"y",)"), R"("x\"y")");
+  // Ids that are nested, cut short or missing are not trusted.
+  EXPECT_EQ(find_id_in_prefix(R"({"params":{"id":5,"x":[)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"({"a":[1,{"id":2}],"b":{"c":{"id":3)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"({"a":[1,{"id":2}],"id":3,)"), "3");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":12)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":"unterminated)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":null,)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"({"id":true,)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"([{"id":1},)"), "");
+  EXPECT_EQ(find_id_in_prefix(R"({"a":1}, "id":2)"), "");
+  EXPECT_EQ(find_id_in_prefix(""), "");
+}
+
+TEST(JsonRpc, ErrorResponsesAreValidJsonRpc) {
+  std::string r =
+      make_error_response("\"a\"", rpc_code::too_large, "mcpcell: line \"too\" big\n\x01");
+  MessageInfo i = scan(r);
+  EXPECT_EQ(i.kind, MessageKind::error) << i.error_text;
+  EXPECT_EQ(i.id, "\"a\"");
+  auto j = nlohmann::json::parse(r, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["error"]["code"], rpc_code::too_large);
+  EXPECT_EQ(j["error"]["message"], "mcpcell: line \"too\" big\n\x01");
+  MessageInfo n = scan(make_error_response("", rpc_code::parse_error, "x"));
+  EXPECT_EQ(n.kind, MessageKind::error);
+  EXPECT_EQ(n.id, "null");
+  EXPECT_EQ(make_error_response("0", -32002, "m"),
+            R"({"jsonrpc":"2.0","id":0,"error":{"code":-32002,"message":"m"}})");
+}
+
+TEST(JsonRpc, AppendJsonStringRoundTripsEveryByteBelow0x80) {
+  std::string all;
+  for (int c = 1; c < 0x80; ++c) all += static_cast<char>(c);
+  std::string lit;
+  append_json_string(lit, all);
+  auto j = nlohmann::json::parse(lit, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << lit;
+  EXPECT_EQ(j.get<std::string>(), all);
+}
+
+TEST(JsonRpc, KindNames) {
+  EXPECT_STREQ(to_string(MessageKind::request), "request");
+  EXPECT_STREQ(to_string(MessageKind::batch), "batch");
+  EXPECT_STREQ(to_string(MessageKind::other_object), "other");
+}
+
+}  // namespace
+}  // namespace mcpcell
