@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "commands/commands.h"
 #include "io/audit.h"
+#include "io/audit_file.h"
 #include "io/paths.h"
 
 namespace mcpcell {
@@ -19,7 +22,7 @@ namespace {
 
 struct LogOptions {
   std::string server, event_prefix, since;
-  bool follow = false, json = false;
+  bool follow = false, json = false, blocked = false;
 };
 
 void log_usage() {
@@ -31,7 +34,10 @@ void log_usage() {
       "  --since TIME     only records at or after TIME: RFC 3339 (2026-11-22T10:00:00Z, or a date)\n"
       "                   or an age such as 30s, 15m, 2h, 7d\n"
       "  --follow         keep printing records as they are written\n"
-      "  --json           print the records themselves, one JSON object per line\n");
+      "  --json           print the records themselves, one JSON object per line\n"
+      "  --blocked        summary of everything refused, grouped, with the next step to take\n\n"
+      "       mcpcell log verify\n"
+      "Checks the trail's hash chain and checkpoint; exits 1 at the first broken or missing link.\n");
 }
 
 // Turns --since into an RFC 3339 string that compares lexically with the records' "ts".
@@ -80,6 +86,8 @@ std::string human(const nlohmann::json& r) {
 class Reader {
  public:
   explicit Reader(const LogOptions& o) : o_(o) {}
+  // When set, matching records go here instead of being printed.
+  std::function<void(const nlohmann::json&)> collect;
 
   // Prints every complete record in `data` past `*offset`; advances the offset past them.
   void consume(const std::string& data, size_t* offset) {
@@ -110,7 +118,9 @@ class Reader {
     if (!o_.server.empty() && r.value("server", "") != o_.server) return;
     if (!o_.event_prefix.empty() && !r.value("event", "").starts_with(o_.event_prefix)) return;
     if (!o_.since.empty() && r.value("ts", "") < o_.since) return;
-    if (o_.json) {
+    if (collect) {
+      collect(r);
+    } else if (o_.json) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
     } else {
@@ -122,9 +132,131 @@ class Reader {
   size_t line_no_ = 0;
 };
 
+int verify(const Args& args) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    log_usage();
+    return 0;
+  }
+  if (!args.empty()) return fail(125, "'mcpcell log verify' takes no arguments");
+  std::filesystem::path dir = state_dir();
+  VerifyReport rep = verify_audit_trail(dir);
+  for (const std::string& n : rep.notes) std::printf("note: %s\n", n.c_str());
+  for (const std::string& p : rep.problems) std::printf("BROKEN: %s\n", p.c_str());
+  std::printf("%s: %llu records in %llu files%s\n", rep.ok ? "ok" : "FAILED",
+              static_cast<unsigned long long>(rep.records),
+              static_cast<unsigned long long>(rep.files),
+              rep.torn ? (", " + std::to_string(rep.torn) + " incomplete (crash)").c_str() : "");
+  return rep.ok ? 0 : 1;
+}
+
+// What was refused, grouped by server and by what refused it, with the step that would change it.
+struct Group {
+  std::string server, kind, key, next;
+  uint64_t count = 0;
+  std::string first, last;
+};
+
+bool describe_refusal(const nlohmann::json& r, Group* g) {
+  std::string ev = r.value("event", "");
+  std::string server = r.value("server", "?");
+  auto str = [&](const char* k) {
+    auto it = r.find(k);
+    if (it == r.end()) return std::string();
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  g->server = server;
+  if (ev == "policy.block" || ev == "policy.redact" || ev == "policy.warn") {
+    g->kind = ev.substr(7);
+    std::string tool = str("tool");
+    g->key = "rule " + str("rule") + (tool.empty() ? "" : " (tool " + tool + ")");
+    g->next = "if this is a false positive, allow rule " + str("rule") +
+              (tool.empty() ? "" : " for tool " + tool) + " in the profile's \"scan\" section";
+  } else if (ev == "pin.quarantined") {
+    g->kind = "withheld";
+    g->key = str("kind") + " " + str("item");
+    std::string reason = str("reason");
+    if (!reason.empty()) g->key += " (" + reason + ")";
+    g->next = "review with 'mcpcell pins diff " + server + "', then 'mcpcell pins approve " +
+              server + " " + str("item") + "'";
+  } else if (ev == "sandbox.denied") {
+    g->kind = "sandbox";
+    g->key = str("what") + " " + str("syscall") + str("path");
+    g->next = "if the server needs it, add its group to the profile's \"syscalls\" list (only for "
+              "servers you trust)";
+  } else if (ev == "net.deny") {
+    g->kind = "network";
+    std::string port = str("port");
+    g->key = str("host") + (port.empty() ? "" : ":" + port);
+    std::string reason = str("reason");
+    if (!reason.empty()) g->key += " (" + reason + ")";
+    g->next = "to allow it: --allow-net " + g->key.substr(0, g->key.find(' ')) +
+              " for one run, or add it to the profile's \"network\".\"allow\" list";
+  } else if (ev == "message.invalid" || ev == "message.oversize") {
+    g->kind = "dropped";
+    g->key = ev.substr(8) + " message " + str("dir") +
+             (ev == "message.invalid" ? ": " + str("reason") : " of " + str("bytes") + " bytes");
+    g->next = ev == "message.oversize" ? "raise --max-line-bytes if the message is legitimate"
+                                       : "the peer sent something that is not JSON-RPC";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+int blocked_summary(Reader& reader, const LogOptions& o) {
+  std::map<std::string, Group> groups;
+  reader.collect = [&](const nlohmann::json& r) {
+    Group g;
+    if (!describe_refusal(r, &g)) return;
+    std::string id = g.server + "\x1f" + g.kind + "\x1f" + g.key;
+    auto [it, fresh] = groups.emplace(id, g);
+    Group& t = it->second;
+    std::string ts = r.value("ts", "");
+    if (fresh) t.first = ts;
+    t.last = ts;
+    ++t.count;
+  };
+  for (const auto& file : audit_trail_files(state_dir())) {
+    std::string data;
+    size_t offset = 0;
+    if (read_file(file, &data)) reader.consume(data, &offset);
+  }
+  if (o.json) {
+    for (const auto& [id, g] : groups) {
+      nlohmann::json j = {{"server", g.server}, {"kind", g.kind},   {"what", g.key},
+                          {"count", g.count},   {"first", g.first}, {"last", g.last},
+                          {"next", g.next}};
+      std::puts(j.dump().c_str());
+    }
+    return 0;
+  }
+  if (groups.empty()) {
+    std::puts("nothing was refused");
+    return 0;
+  }
+  bool tty = ::isatty(1);
+  const char* bold = tty ? "\033[1m" : "";
+  const char* red = tty ? "\033[31m" : "";
+  const char* dim = tty ? "\033[2m" : "";
+  const char* off = tty ? "\033[0m" : "";
+  std::string server;
+  for (const auto& [id, g] : groups) {
+    if (g.server != server) {
+      server = g.server;
+      std::printf("%s%s%s\n", bold, server.c_str(), off);
+    }
+    std::printf("  %s%-9s%s %5llux  %s\n", red, g.kind.c_str(), off,
+                static_cast<unsigned long long>(g.count), g.key.c_str());
+    std::printf("  %s          first %s, last %s%s\n", dim, g.first.c_str(), g.last.c_str(), off);
+    std::printf("  %s          next: %s%s\n", dim, g.next.c_str(), off);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_log(const Args& args) {
+  if (!args.empty() && args[0] == "verify") return verify(Args(args.begin() + 1, args.end()));
   LogOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -148,19 +280,27 @@ int cmd_log(const Args& args) {
       o.follow = true;
     } else if (a == "--json") {
       o.json = true;
+    } else if (a == "--blocked") {
+      o.blocked = true;
     } else {
       return fail(125, "unknown option '" + a + "' for 'mcpcell log'", "see 'mcpcell log --help'");
     }
   }
   std::filesystem::path path = state_dir() / "audit.jsonl";
   Reader reader(o);
+  if (o.blocked) return blocked_summary(reader, o);
+  // Rotated files first, oldest first; the current file last (it is the one --follow watches).
   std::string data;
   size_t offset = 0;
-  if (!read_file(path, &data)) {
-    if (!o.follow) {
-      std::fprintf(stderr, "mcpcell: no audit log yet at %s\n", path.c_str());
-      return 0;
-    }
+  for (const auto& file : audit_trail_files(state_dir())) {
+    if (file == path) break;
+    std::string old;
+    size_t off = 0;
+    if (read_file(file, &old)) reader.consume(old, &off);
+  }
+  if (!read_file(path, &data) && !o.follow) {
+    std::fprintf(stderr, "mcpcell: no audit log yet at %s\n", path.c_str());
+    return 0;
   }
   reader.consume(data, &offset);
   if (!o.follow) {

@@ -74,6 +74,32 @@ bool take_client_fds(int* in, int* out) {
   return true;
 }
 
+// $XDG_CONFIG_HOME/mcpcell/settings.json holds machine-wide settings; today the audit trail's
+// rotation and retention: {"audit": {"max_bytes": N, "keep_files": N, "max_age_days": N}}.
+Status read_settings(const fs::path& config, AuditFileOptions* audit) {
+  std::string text;
+  if (!read_file(config / "settings.json", &text)) return Status::Ok();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false, /*ignore_comments=*/true);
+  if (j.is_discarded() || !j.is_object())
+    return Status::Error((config / "settings.json").string() + " is not a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() != "audit" || !it->is_object())
+      return Status::Error((config / "settings.json").string() + ": unknown setting '" +
+                           it.key() + "' (known: audit)");
+    for (auto a = it->begin(); a != it->end(); ++a) {
+      if (!a->is_number_unsigned())
+        return Status::Error("settings.json: audit." + a.key() + " must be a positive number");
+      if (a.key() == "max_bytes") audit->max_bytes = a->get<uint64_t>();
+      else if (a.key() == "keep_files") audit->keep_files = a->get<int>();
+      else if (a.key() == "max_age_days") audit->max_age_days = a->get<int>();
+      else
+        return Status::Error("settings.json: unknown setting audit." + a.key() +
+                             " (known: max_bytes, keep_files, max_age_days)");
+    }
+  }
+  return Status::Ok();
+}
+
 struct Pipes {
   int server_in[2] = {-1, -1}, server_out[2] = {-1, -1}, server_err[2] = {-1, -1};
 };
@@ -126,7 +152,10 @@ int cmd_run(const Args& args) {
   std::unique_ptr<FilterChain> chain = build_chain(chain_config, &status);
   if (!chain) return fail(125, status.message());
 
-  std::unique_ptr<AuditLog> audit = AuditLog::open(state, name, session.session, &status);
+  AuditFileOptions audit_options;
+  if (Status s = read_settings(config, &audit_options); !s) return fail(125, s.message());
+  std::unique_ptr<AuditLog> audit =
+      AuditLog::open(state, name, session.session, &status, audit_options);
   if (!audit) return fail(125, status.message(), "check that " + state.string() + " is writable");
 
   int client_in, client_out;

@@ -55,7 +55,8 @@ std::string rfc3339_now() {
 }
 
 std::unique_ptr<AuditLog> AuditLog::open(const std::filesystem::path& dir, std::string server,
-                                         std::string session, Status* status) {
+                                         std::string session, Status* status,
+                                         AuditFileOptions options) {
   *status = ensure_private_dir(dir);
   if (!status->ok()) return nullptr;
   std::unique_ptr<AuditLog> log(new AuditLog());
@@ -79,14 +80,11 @@ std::unique_ptr<AuditLog> AuditLog::open(const std::filesystem::path& dir, std::
   }
   log->key_ = key;
 
-  log->fd_ = ::open(log->path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                    0600);
-  if (log->fd_ < 0) {
-    *status = Status::Error("cannot open audit log " + log->path_.string() + ": " +
-                            std::strerror(errno));
+  log->file_ = std::make_unique<AuditFile>(dir, options);
+  if (Status s = log->file_->open(); !s) {
+    *status = s;
     return nullptr;
   }
-  ::fchmod(log->fd_, 0600);
   return log;
 }
 
@@ -97,7 +95,6 @@ AuditLog::~AuditLog() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
-  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string AuditLog::head(std::string_view event) const {
@@ -177,7 +174,7 @@ void AuditLog::flush() {
 
 void AuditLog::writer_loop() {
   std::deque<Pending> batch;
-  std::string out;
+  std::vector<std::string> records;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -185,11 +182,11 @@ void AuditLog::writer_loop() {
       if (queue_.empty() && stop_) return;
       batch.swap(queue_);
     }
-    out.clear();
+    records.clear();
     size_t bytes = 0;
     for (Pending& p : batch) {
       bytes += p.head.size() + p.tail.size() + p.hash_data.size();
-      out += p.head;
+      std::string out = std::move(p.head);
       out += p.tail;
       if (!p.hash_data.empty()) {
         out += ",\"hash\":\"";
@@ -204,20 +201,15 @@ void AuditLog::writer_loop() {
           out += it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         }
       }
-      out += "}\n";
+      records.push_back(std::move(out));  // AuditFile adds the chain field and the brace
     }
     size_t count = batch.size();
     batch.clear();
-    // One write per batch under an exclusive lock: records of concurrent sessions never interleave.
-    ::flock(fd_, LOCK_EX);
-    bool ok = write_all(fd_, out);
-    ::flock(fd_, LOCK_UN);
-    if (!ok) {
+    if (Status s = file_->append(records); !s) {
       static bool warned = false;
       if (!warned) {
         warned = true;
-        std::string msg = "mcpcell: cannot write the audit log " + path_.string() + ": " +
-                          std::strerror(errno) + "\n";
+        std::string msg = "mcpcell: cannot write the audit log: " + s.message() + "\n";
         ssize_t n = ::write(2, msg.data(), msg.size());
         (void)n;
       }

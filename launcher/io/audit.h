@@ -1,7 +1,7 @@
 // The audit trail: one JSON object per line in $XDG_STATE_HOME/mcpcell/audit.jsonl (SPEC "Audit
 // records"). The relay thread only enqueues; a writer thread formats, hashes and appends, so a slow
-// disk never stalls the relay. Records are appended with one write(2) each batch under an flock, so
-// several mcpcell sessions can share the file.
+// disk never stalls the relay. The file side (hash chain, locking, rotation, checkpoints) is
+// AuditFile in audit_file.h.
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +18,7 @@
 #include "core/filter.h"
 #include "core/jsonrpc.h"
 #include "core/status.h"
+#include "io/audit_file.h"
 
 namespace mcpcell {
 
@@ -25,7 +26,8 @@ class AuditLog {
  public:
   // Opens (creating 0600 if needed) `dir/audit.jsonl` and the fingerprint key `dir/audit.key`.
   static std::unique_ptr<AuditLog> open(const std::filesystem::path& dir, std::string server,
-                                        std::string session, Status* status);
+                                        std::string session, Status* status,
+                                        AuditFileOptions options = {});
   ~AuditLog();  // flushes everything queued, then stops the writer
 
   // A `message` record: direction, method or id, size, and a keyed hash of the line (never the line).
@@ -57,7 +59,7 @@ class AuditLog {
   std::filesystem::path path_;
   std::string server_, session_;
   std::string key_;
-  int fd_ = -1;
+  std::unique_ptr<AuditFile> file_;
 
   std::mutex mu_;
   std::condition_variable cv_, drained_;
