@@ -56,6 +56,8 @@ size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
   return 0;
 }
 
+std::string decode_string(std::string_view lit);
+
 class Scanner {
  public:
   Scanner(std::string_view line, MessageInfo& info)
@@ -192,6 +194,13 @@ bool Scanner::value() {
   auto record_member = [&](const unsigned char* value_end) {
     if (depth != 1 || stack[0] != '{' || member_key == nullptr) return;
     std::string_view key = view(member_key + 1, member_key_end - 1);
+    // Peers decode escapes in keys ("\u006dethod" is "method"), so routing must too, or a
+    // message could reach the server as a tools/call that no filter recognised.
+    std::string decoded;
+    if (key.find('\\') != std::string_view::npos) {
+      decoded = decode_string(view(member_key, member_key_end));
+      key = decoded;
+    }
     std::string_view val = view(member_value, value_end);
     if (key == "id") info_.id = val;
     else if (key == "method") info_.method = val;  // raw for now; decoded in run()

@@ -106,7 +106,7 @@ TEST(JsonRpc, EscapesInMethodAreDecoded) {
 // the peer. If the scanner compares raw key bytes it classifies the line as `other` and
 // method-based filters never see the call. Disabled until launcher/core/jsonrpc.cc decodes escaped
 // top-level keys (reported to the lead; not a one-line fix).
-TEST(JsonRpc, DISABLED_EscapedMemberNamesRouteLikeJsonParse) {
+TEST(JsonRpc, EscapedMemberNamesRouteLikeJsonParse) {
   MessageInfo i = scan(R"({"jsonrpc":"2.0","id":1,"\u006dethod":"tools/call","params":{}})");
   EXPECT_EQ(i.kind, MessageKind::request);
   EXPECT_EQ(i.method, "tools/call");
