@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"wrap", mcpcell::cmd_wrap},
     {"unwrap", mcpcell::cmd_unwrap},
     {"inventory", mcpcell::cmd_inventory},
+    {"report", mcpcell::cmd_report},
     {"help", mcpcell::cmd_help},
 };
 

@@ -136,6 +136,7 @@ void print_usage() {
       "  mcpcell profile list | show NAME | check FILE\n"
       "  mcpcell doctor\n"
       "  mcpcell wrap | unwrap | inventory\n"
+      "  mcpcell report --html FILE\n"
       "  mcpcell help COMMAND\n\n"
       "Options for a run:\n",
       kVersion);

@@ -15,7 +15,9 @@
 #include "commands/commands.h"
 #include "io/audit.h"
 #include "io/audit_file.h"
+#include "core/review.h"
 #include "io/paths.h"
+#include "io/export.h"
 
 namespace mcpcell {
 namespace {
@@ -23,6 +25,7 @@ namespace {
 struct LogOptions {
   std::string server, event_prefix, since;
   bool follow = false, json = false, blocked = false;
+  ExportFormat format = ExportFormat::none;
 };
 
 void log_usage() {
@@ -35,7 +38,9 @@ void log_usage() {
       "                   or an age such as 30s, 15m, 2h, 7d\n"
       "  --follow         keep printing records as they are written\n"
       "  --json           print the records themselves, one JSON object per line\n"
-      "  --blocked        summary of everything refused, grouped, with the next step to take\n\n"
+      "  --blocked        summary of everything refused, grouped, with the next step to take\n"
+      "  --format FMT     print records for a collector: rfc5424 (syslog with structured data)\n"
+      "                   or otel (OpenTelemetry log data model, one JSON object per line)\n\n"
       "       mcpcell log verify\n"
       "Checks the trail's hash chain and checkpoint; exits 1 at the first broken or missing link.\n");
 }
@@ -120,6 +125,8 @@ class Reader {
     if (!o_.since.empty() && r.value("ts", "") < o_.since) return;
     if (collect) {
       collect(r);
+    } else if (o_.format != ExportFormat::none) {
+      std::puts(export_record(r, o_.format).c_str());
     } else if (o_.json) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
@@ -149,81 +156,18 @@ int verify(const Args& args) {
   return rep.ok ? 0 : 1;
 }
 
-// What was refused, grouped by server and by what refused it, with the step that would change it.
-struct Group {
-  std::string server, kind, key, next;
-  uint64_t count = 0;
-  std::string first, last;
-};
-
-bool describe_refusal(const nlohmann::json& r, Group* g) {
-  std::string ev = r.value("event", "");
-  std::string server = r.value("server", "?");
-  auto str = [&](const char* k) {
-    auto it = r.find(k);
-    if (it == r.end()) return std::string();
-    return it->is_string() ? it->get<std::string>() : it->dump();
-  };
-  g->server = server;
-  if (ev == "policy.block" || ev == "policy.redact" || ev == "policy.warn") {
-    g->kind = ev.substr(7);
-    std::string tool = str("tool");
-    g->key = "rule " + str("rule") + (tool.empty() ? "" : " (tool " + tool + ")");
-    g->next = "if this is a false positive, allow rule " + str("rule") +
-              (tool.empty() ? "" : " for tool " + tool) + " in the profile's \"scan\" section";
-  } else if (ev == "pin.quarantined") {
-    g->kind = "withheld";
-    g->key = str("kind") + " " + str("item");
-    std::string reason = str("reason");
-    if (!reason.empty()) g->key += " (" + reason + ")";
-    g->next = "review with 'mcpcell pins diff " + server + "', then 'mcpcell pins approve " +
-              server + " " + str("item") + "'";
-  } else if (ev == "sandbox.denied") {
-    g->kind = "sandbox";
-    g->key = str("what") + " " + str("syscall") + str("path");
-    g->next = "if the server needs it, add its group to the profile's \"syscalls\" list (only for "
-              "servers you trust)";
-  } else if (ev == "net.deny") {
-    g->kind = "network";
-    std::string port = str("port");
-    g->key = str("host") + (port.empty() ? "" : ":" + port);
-    std::string reason = str("reason");
-    if (!reason.empty()) g->key += " (" + reason + ")";
-    g->next = "to allow it: --allow-net " + g->key.substr(0, g->key.find(' ')) +
-              " for one run, or add it to the profile's \"network\".\"allow\" list";
-  } else if (ev == "message.invalid" || ev == "message.oversize") {
-    g->kind = "dropped";
-    g->key = ev.substr(8) + " message " + str("dir") +
-             (ev == "message.invalid" ? ": " + str("reason") : " of " + str("bytes") + " bytes");
-    g->next = ev == "message.oversize" ? "raise --max-line-bytes if the message is legitimate"
-                                       : "the peer sent something that is not JSON-RPC";
-  } else {
-    return false;
-  }
-  return true;
-}
-
 int blocked_summary(Reader& reader, const LogOptions& o) {
-  std::map<std::string, Group> groups;
-  reader.collect = [&](const nlohmann::json& r) {
-    Group g;
-    if (!describe_refusal(r, &g)) return;
-    std::string id = g.server + "\x1f" + g.kind + "\x1f" + g.key;
-    auto [it, fresh] = groups.emplace(id, g);
-    Group& t = it->second;
-    std::string ts = r.value("ts", "");
-    if (fresh) t.first = ts;
-    t.last = ts;
-    ++t.count;
-  };
+  Review review;
+  reader.collect = [&](const nlohmann::json& r) { review.add(r); };
   for (const auto& file : audit_trail_files(state_dir())) {
     std::string data;
     size_t offset = 0;
     if (read_file(file, &data)) reader.consume(data, &offset);
   }
+  std::vector<RefusalGroup> groups = review.refusals();
   if (o.json) {
-    for (const auto& [id, g] : groups) {
-      nlohmann::json j = {{"server", g.server}, {"kind", g.kind},   {"what", g.key},
+    for (const RefusalGroup& g : groups) {
+      nlohmann::json j = {{"server", g.server}, {"kind", g.kind},   {"what", g.what},
                           {"count", g.count},   {"first", g.first}, {"last", g.last},
                           {"next", g.next}};
       std::puts(j.dump().c_str());
@@ -240,13 +184,13 @@ int blocked_summary(Reader& reader, const LogOptions& o) {
   const char* dim = tty ? "\033[2m" : "";
   const char* off = tty ? "\033[0m" : "";
   std::string server;
-  for (const auto& [id, g] : groups) {
+  for (const RefusalGroup& g : groups) {
     if (g.server != server) {
       server = g.server;
       std::printf("%s%s%s\n", bold, server.c_str(), off);
     }
     std::printf("  %s%-9s%s %5llux  %s\n", red, g.kind.c_str(), off,
-                static_cast<unsigned long long>(g.count), g.key.c_str());
+                static_cast<unsigned long long>(g.count), g.what.c_str());
     std::printf("  %s          first %s, last %s%s\n", dim, g.first.c_str(), g.last.c_str(), off);
     std::printf("  %s          next: %s%s\n", dim, g.next.c_str(), off);
   }
@@ -282,6 +226,10 @@ int cmd_log(const Args& args) {
       o.json = true;
     } else if (a == "--blocked") {
       o.blocked = true;
+    } else if (a == "--format") {
+      std::string f;
+      if (!value(&f) || !parse_export_format(f, &o.format))
+        return fail(125, "--format wants rfc5424 or otel");
     } else {
       return fail(125, "unknown option '" + a + "' for 'mcpcell log'", "see 'mcpcell log --help'");
     }

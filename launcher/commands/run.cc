@@ -217,7 +217,7 @@ int cmd_help(const Args& args) {
     int (*run)(const Args&);
   } kCommands[] = {{"log", cmd_log},       {"pins", cmd_pins},     {"profile", cmd_profile},
                    {"doctor", cmd_doctor}, {"wrap", cmd_wrap},     {"unwrap", cmd_unwrap},
-                   {"inventory", cmd_inventory}};
+                   {"inventory", cmd_inventory}, {"report", cmd_report}};
   for (const auto& c : kCommands)
     if (args[0] == c.name) return c.run({"--help"});
   return fail(125, "no such command '" + args[0] + "'", "see 'mcpcell --help'");
