@@ -1058,6 +1058,11 @@ const Family kFamilies[] = {
 int main(int argc, char** argv) {
   if (argc < 2) usage();
   std::vector<std::string> a(argv + 1, argv + argc);
+  // "~/x" means the server's own home, wherever the sandbox put it (used to find a private home).
+  const char* home = ::getenv("HOME");
+  for (auto& s : a) {
+    if (s.rfind("~/", 0) == 0 && home) s = home + s.substr(1);
+  }
   g_attack = a[0];
   auto arg = [&](size_t i) -> std::string {
     if (i >= a.size()) report(kError, "missing argument " + std::to_string(i));
@@ -1085,7 +1090,11 @@ int main(int argc, char** argv) {
   if (cmd == "ptrace") attack_ptrace(arg(1));
   if (cmd == "ptrace-peek") attack_ptrace_peek(std::atoi(arg(1).c_str()));
   if (cmd == "procmem") attack_procmem(arg(1));
-  if (cmd == "pids") attack_pids(arg(1));
+  // The marker comes reversed so that the probe's own command line does not match it.
+  if (cmd == "pids") {
+    std::string reversed = arg(1);
+    attack_pids(std::string(reversed.rbegin(), reversed.rend()));
+  }
   if (cmd == "userns") attack_userns(arg(1));
   if (cmd == "caps") attack_caps();
   if (cmd == "nnp") attack_nnp();

@@ -62,14 +62,20 @@ const attacks = {
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
       report('escaped', `fetch ${url}: HTTP ${r.status}`);
-    } catch (e) { report('blocked', `fetch ${url}: ${e.cause?.code ?? e.name}`); }
+    } catch (e) {
+      const code = e.cause?.code ?? e.name;
+      // A certificate complaint means the TCP connection and TLS handshake happened.
+      if (/CERT|SELF_SIGNED|TLS|SSL/.test(code)) report('escaped', `fetch ${url}: reached it (${code})`);
+      report('blocked', `fetch ${url}: ${code}`);
+    }
   },
   ifaces() {
     const names = Object.keys(os.networkInterfaces());
     if (names.some(n => n !== 'lo')) report('escaped', `interfaces: ${names.join(' ')}`);
     report('blocked', `interfaces: ${names.join(' ')}`);
   },
-  pids([marker]) {
+  pids([reversed]) {
+    const marker = [...reversed].reverse().join('');  // reversed so our own argv does not match
     let seen = [];
     const all = fs.readdirSync('/proc').filter(n => /^\d+$/.test(n));
     for (const p of all) {

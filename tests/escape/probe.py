@@ -136,7 +136,8 @@ def ifaces():
     report('escaped' if any(n != 'lo' for n in names) else 'blocked', 'interfaces: ' + ' '.join(names))
 
 
-def pids(marker):
+def pids(reversed_marker):
+    marker = reversed_marker[::-1]  # reversed so our own argv does not match
     all_pids = [p for p in os.listdir('/proc') if p.isdigit()]
     seen = []
     for p in all_pids:
