@@ -1,0 +1,151 @@
+#include "scan/engine.h"
+
+#include <algorithm>
+
+#include <hs/hs.h>
+
+#include "scan/validators.h"
+
+namespace mcpcell::scan {
+
+std::unique_ptr<RE2> compile_re2(const std::string& pattern, std::string* error) {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  auto re = std::make_unique<RE2>(pattern, o);
+  if (!re->ok()) {
+    if (error) *error = re->error();
+    return nullptr;
+  }
+  return re;
+}
+
+std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status) {
+  std::unique_ptr<Engine> e(new Engine());
+  e->rules_ = std::move(rules);
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  for (size_t i = 0; i < e->rules_.size(); ++i) {
+    const Rule& r = e->rules_[i];
+    std::string err;
+    auto re = compile_re2(r.span.empty() ? r.pattern : r.span, &err);
+    if (!re) {
+      *status = Status::Error("rule " + r.id + ": " + err);
+      return nullptr;
+    }
+    e->span_re_.push_back(std::move(re));
+    std::vector<std::unique_ptr<RE2>> allows;
+    for (const auto& a : r.allow) {
+      auto are = compile_re2(a, &err);
+      if (!are) {
+        *status = Status::Error("rule " + r.id + ": allow pattern " + a + ": " + err);
+        return nullptr;
+      }
+      allows.push_back(std::move(are));
+    }
+    e->allow_re_.push_back(std::move(allows));
+    exprs.push_back(r.pattern.c_str());
+    // Prefilter mode: Hyperscan may over-approximate a pattern (large bounded repeats compile
+    // much faster) but never misses; RE2 confirms every hit anyway.
+    flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  if (!exprs.empty()) {
+    hs_compile_error_t* cerr = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &e->db_,
+                         &cerr) != HS_SUCCESS) {
+      std::string what = cerr && cerr->message ? cerr->message : "compile failed";
+      std::string id = cerr && cerr->expression >= 0 ? e->rules_[cerr->expression].id : "?";
+      hs_free_compile_error(cerr);
+      *status = Status::Error("rule " + id + ": " + what);
+      return nullptr;
+    }
+    if (hs_alloc_scratch(e->db_, &e->scratch_) != HS_SUCCESS) {
+      *status = Status::Error("cannot allocate Hyperscan scratch");
+      return nullptr;
+    }
+  }
+  *status = Status::Ok();
+  return e;
+}
+
+Engine::~Engine() {
+  if (scratch_) hs_free_scratch(scratch_);
+  if (db_) hs_free_database(db_);
+}
+
+long Engine::index(std::string_view id) const {
+  for (size_t i = 0; i < rules_.size(); ++i)
+    if (rules_[i].id == id) return static_cast<long>(i);
+  return -1;
+}
+
+namespace {
+int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+  static_cast<std::vector<uint32_t>*>(ctx)->push_back(id);
+  return 0;
+}
+}  // namespace
+
+void Engine::fired(std::string_view text, std::vector<uint32_t>* fired) {
+  fired->clear();
+  if (!db_ || text.empty()) return;
+  // Hyperscan takes an unsigned length; lines are capped far below 4 GiB by the relay.
+  hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, fired);
+  std::sort(fired->begin(), fired->end());
+  fired->erase(std::unique(fired->begin(), fired->end()), fired->end());
+}
+
+void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out) const {
+  const RE2& re = *span_re_[i];
+  const Rule& rule = rules_[i];
+  int groups = std::min(re.NumberOfCapturingGroups(), 1);
+  re2::StringPiece m[2];
+  re2::StringPiece input(text.data(), text.size());
+  size_t pos = 0;
+  while (pos <= text.size() &&
+         re.Match(input, pos, text.size(), RE2::UNANCHORED, m, groups + 1)) {
+    re2::StringPiece secret = (groups && m[1].data()) ? m[1] : m[0];
+    size_t mend = static_cast<size_t>(m[0].data() - text.data()) + m[0].size();
+    pos = m[0].empty() ? mend + 1 : mend;
+    std::string_view s(secret.data(), secret.size());
+    if (s.empty() || !validate(rule.validator, s)) continue;
+    bool allowed = false;
+    for (const auto& a : allow_re_[i])
+      if (RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *a)) {
+        allowed = true;
+        break;
+      }
+    if (allowed) continue;
+    size_t b = static_cast<size_t>(s.data() - text.data());
+    out->push_back({i, b, b + s.size()});
+  }
+}
+
+void drop_shadowed(const std::vector<Rule>& rules, std::vector<Span>* spans) {
+  std::sort(spans->begin(), spans->end(), [](const Span& a, const Span& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  std::vector<Span> kept;
+  for (const Span& s : *spans) {
+    if (!rules[s.rule].fallback) {
+      kept.push_back(s);
+      continue;
+    }
+    bool shadowed = false;
+    for (const Span& o : *spans)
+      shadowed |= !rules[o.rule].fallback && o.begin < s.end && s.begin < o.end;
+    if (!shadowed) kept.push_back(s);
+  }
+  *spans = std::move(kept);
+}
+
+void Engine::find(std::string_view text, std::vector<Span>* out) {
+  fired(text, &fired_scratch_);
+  for (uint32_t i : fired_scratch_) spans(i, text, out);
+  drop_shadowed(rules_, out);
+}
+
+}  // namespace mcpcell::scan

@@ -1,0 +1,63 @@
+// Two engines, each for what it is good at. Hyperscan (or Vectorscan) runs every enabled rule over
+// the text in one pass and only says which rules fired; that is the hot path, and on ordinary
+// traffic it is all that runs. RE2 then runs just the rules that fired, to find the exact spans,
+// check them with the rule's validator and drop allowlisted ones. Both see bytes (Hyperscan without
+// HS_FLAG_UTF8, RE2 in Latin-1 mode), so a pattern means the same thing to both and can name
+// UTF-8 byte sequences such as the tag characters.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <re2/re2.h>
+
+#include "core/status.h"
+#include "scan/rules.h"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace mcpcell::scan {
+
+struct Span {
+  uint32_t rule;  // index into Engine::rules()
+  size_t begin, end;
+};
+
+class Engine {
+ public:
+  static std::unique_ptr<Engine> build(std::vector<Rule> rules, Status* status);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  long index(std::string_view id) const;
+
+  // Sets `fired` to the rules that match somewhere in `text` (ascending). Uses the engine's own
+  // scratch: one thread at a time.
+  void fired(std::string_view text, std::vector<uint32_t>* fired);
+  // Appends the validated, non-allowlisted spans of rule `i` in `text`.
+  void spans(uint32_t i, std::string_view text, std::vector<Span>* out) const;
+  // Both: every finding in `text`.
+  void find(std::string_view text, std::vector<Span>* out);
+
+ private:
+  Engine() = default;
+  std::vector<Rule> rules_;
+  std::vector<std::unique_ptr<RE2>> span_re_;
+  std::vector<std::vector<std::unique_ptr<RE2>>> allow_re_;
+  hs_database* db_ = nullptr;
+  hs_scratch* scratch_ = nullptr;
+  std::vector<uint32_t> fired_scratch_;
+};
+
+// Sorts spans by position and drops those of fallback rules that overlap a specific rule's span.
+void drop_shadowed(const std::vector<Rule>& rules, std::vector<Span>* spans);
+
+// Compiles an RE2 pattern with the engine's options (bytes, quiet). Null and a message on error.
+std::unique_ptr<RE2> compile_re2(const std::string& pattern, std::string* error);
+
+}  // namespace mcpcell::scan

@@ -1,0 +1,123 @@
+// Every rule's examples must be found and its negatives must not, through the same engine the
+// filter uses (Hyperscan to fire, RE2 for spans, validators, allowlists).
+#include <gtest/gtest.h>
+
+#include "scan/policy.h"
+#include "scan/rules.h"
+#include "scan/validators.h"
+
+namespace mcpcell::scan {
+namespace {
+
+const RuleBook& book() {
+  Status s;
+  const RuleBook& b = builtin_rules(&s);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return b;
+}
+
+std::unique_ptr<Policy> everything() {
+  Status s;
+  nlohmann::json all = {{"categories", {{"pii", {{"enabled", true}}}}}};
+  auto p = Policy::build(all, book(), &s);
+  EXPECT_TRUE(p) << s.message();
+  return p;
+}
+
+TEST(Rules, EmbeddedFilesParse) {
+  EXPECT_NE(book().category("secret"), nullptr);
+  EXPECT_NE(book().category("pii"), nullptr);
+  EXPECT_NE(book().category("poisoning"), nullptr);
+  EXPECT_NE(book().category("hidden"), nullptr);
+}
+
+TEST(Rules, AtLeastSixtySecretRulesEachWithExamplesAndNegatives) {
+  int secrets = 0;
+  for (const auto& r : book().rules) {
+    secrets += r.category == "secret";
+    EXPECT_FALSE(r.examples.empty()) << r.id;
+    EXPECT_FALSE(r.negatives.empty()) << r.id;
+    EXPECT_FALSE(r.description.empty()) << r.id;
+  }
+  EXPECT_GE(secrets, 60);
+}
+
+TEST(Rules, PiiIsOffByDefault) {
+  Status s;
+  auto p = Policy::build(nullptr, book(), &s);
+  ASSERT_TRUE(p) << s.message();
+  EXPECT_EQ(p->engine().index("email"), -1);
+  EXPECT_GE(p->engine().index("aws-access-key-id"), 0);
+}
+
+TEST(Rules, ExamplesAreFound) {
+  auto p = everything();
+  for (const auto& r : book().rules) {
+    long i = p->engine().index(r.id);
+    ASSERT_GE(i, 0) << r.id;
+    for (const auto& ex : r.examples) {
+      std::vector<Span> spans;
+      p->engine().find(ex, &spans);
+      bool hit = false;
+      for (const auto& s : spans) hit |= s.rule == static_cast<uint32_t>(i);
+      EXPECT_TRUE(hit) << r.id << " missed its example: " << ex;
+    }
+  }
+}
+
+TEST(Rules, NegativesAreNotFound) {
+  auto p = everything();
+  for (const auto& r : book().rules) {
+    long i = p->engine().index(r.id);
+    for (const auto& neg : r.negatives) {
+      std::vector<Span> spans;
+      p->engine().find(neg, &spans);
+      for (const auto& s : spans)
+        EXPECT_NE(s.rule, static_cast<uint32_t>(i)) << r.id << " fired on its negative: " << neg;
+    }
+  }
+}
+
+TEST(Validators, Checksums) {
+  EXPECT_TRUE(luhn_ok("4539 1488 0343 6467"));
+  EXPECT_FALSE(luhn_ok("4539 1488 0343 6468"));
+  EXPECT_TRUE(iban_ok("GB82WEST12345698765432"));
+  EXPECT_FALSE(iban_ok("GB83WEST12345698765432"));
+  EXPECT_FALSE(github_crc32_ok("ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+  EXPECT_NEAR(shannon_entropy("aaaa"), 0.0, 1e-9);
+  EXPECT_NEAR(shannon_entropy("abcd"), 2.0, 1e-9);
+  // alg "none" carries no authority.
+  EXPECT_FALSE(jwt_ok("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."));
+  EXPECT_TRUE(jwt_ok("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"));
+}
+
+TEST(Policy, RejectsUnknownNames) {
+  Status s;
+  EXPECT_FALSE(Policy::build({{"rules", {{"no-such-rule", "warn"}}}}, book(), &s));
+  EXPECT_NE(s.message().find("no-such-rule"), std::string::npos);
+  EXPECT_FALSE(Policy::build({{"bogus", 1}}, book(), &s));
+  EXPECT_FALSE(Policy::build({{"categories", {{"secret", "explode"}}}}, book(), &s));
+  EXPECT_FALSE(Policy::build({{"server_requests", {{"sampling/createMessage", "maybe"}}}}, book(), &s));
+  EXPECT_FALSE(Policy::build({{"allow", {"(unclosed"}}}, book(), &s));
+}
+
+TEST(Policy, ResolutionOrder) {
+  Status s;
+  nlohmann::json j = {{"rules", {{"jwt", {{"action", "warn"}}}}},
+                      {"tools", {{"debug", {{"action", "warn"}, {"rules", {{"aws-access-key-id", "off"}}}}}}}};
+  auto p = Policy::build(j, book(), &s);
+  ASSERT_TRUE(p) << s.message();
+  auto idx = [&](const char* id) { return static_cast<uint32_t>(p->engine().index(id)); };
+  EXPECT_EQ(p->action(idx("jwt"), Where::s2c, ""), Action::warn);
+  EXPECT_EQ(p->action(idx("aws-access-key-id"), Where::s2c, ""), Action::redact);
+  EXPECT_EQ(p->action(idx("aws-access-key-id"), Where::s2c, "debug"), Action::off);
+  EXPECT_EQ(p->action(idx("stripe-secret-key"), Where::c2s, "debug"), Action::warn);
+  EXPECT_EQ(p->action(idx("private-key"), Where::c2s, ""), Action::block);
+  EXPECT_EQ(p->action(idx("private-key"), Where::s2c, ""), Action::redact);
+  EXPECT_EQ(p->action(idx("poisoning-sensitive-file"), Where::lists, ""), Action::withhold);
+  EXPECT_EQ(p->action(idx("poisoning-sensitive-file"), Where::s2c, ""), Action::off);
+  EXPECT_EQ(p->action(idx("hidden-tag-characters"), Where::s2c, ""), Action::strip);
+}
+
+}  // namespace
+}  // namespace mcpcell::scan
