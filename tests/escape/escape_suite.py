@@ -848,6 +848,10 @@ def build_cases(suite, w):
     C.append(Case('works.server-filesystem', 'node', [], custom=fs_server_case,
                   exempt='a positive control'))
     C.append(Case('works.server-memory', 'node', [], custom=memory_server_case, exempt='a positive control'))
+
+    # 11. After all of the above, every denial is visible through `mcpcell log` too.
+    C.append(Case('audit.log-command', 'c', [], custom=log_command_case,
+                  exempt='without a sandbox there are no sandbox.denied records to compare'))
     return C
 
 
@@ -991,6 +995,19 @@ def memory_server_case(suite, w, case):
     return st, detail
 
 
+def log_command_case(suite, w, case):
+    direct = [r for r in w.audit_since(0) if r.get('event') == 'sandbox.denied']
+    p = subprocess.run(w.prefix() + [suite.mcpcell, 'log', '--json', '--event', 'sandbox.denied'],
+                       capture_output=True, text=True, env=w.env(), timeout=60)
+    if p.returncode != 0:
+        return 'FAIL', f'mcpcell log exit {p.returncode}: {last_line(p.stderr)}'
+    shown = [l for l in p.stdout.splitlines() if l.strip()]
+    if len(shown) != len(direct):
+        return 'FAIL', f'mcpcell log shows {len(shown)} sandbox.denied records, the file holds {len(direct)}'
+    names = sorted(set(n for n in denied_names(direct) if n != '(record)'))
+    return 'PASS', f'{len(shown)} sandbox.denied records: {", ".join(names)}'
+
+
 # ---- driving it ----------------------------------------------------------------------------------
 
 def native_refusals(probe):
@@ -1054,6 +1071,16 @@ def main():
     verdicts = []
     for pw in users:
         w = World(suite, pw)
+        # Pre-flight: if mcpcell cannot start a sandbox at all, every case would "pass" by refusal.
+        r = suite.run(w, suite.probe_cmd('c', ['allowed', 'clone']))
+        if r.rc == 125 or (r.result or {}).get('outcome') != 'escaped':
+            log(f'ERROR  [{w.user}] preflight: mcpcell cannot run the probe at all (exit {r.rc}): '
+                f'{last_line(r.stderr)}')
+            verdicts.append({'user': w.user, 'case': 'preflight', 'probe': 'c', 'status': 'ERROR',
+                             'detail': last_line(r.stderr), 'severity': 'issue', 'exempt': None, 'seconds': 0})
+            continue
+        if r.session_start:
+            log(f'note: [{w.user}] session.start sandbox = {json.dumps(r.session_start.get("sandbox"))}')
         for case in build_cases(suite, w):
             if only and not only.search(case.id):
                 continue
