@@ -37,6 +37,9 @@ constexpr size_t kReadChunk = 1u << 20;
 constexpr size_t kBackpressure = 32u << 20;  // pause the feeding side past this much queued output
 constexpr size_t kMaxTracked = 65536;        // outstanding requests remembered per direction
 constexpr size_t kMaxParamsKept = 4096;
+// After the server is gone: how long its output may take to drain, and then the client's.
+constexpr auto kServerDrain = std::chrono::milliseconds(300);
+constexpr auto kClientDrain = std::chrono::seconds(2);
 
 enum Tag : uint64_t { kClientIn = 1, kClientOut, kServerIn, kServerOut, kServerErr, kSignal, kPidfd,
                       kNotify };
@@ -577,7 +580,7 @@ void Relay::Impl::on_child_exit() {
   // Anything the server left behind goes with it.
   sandbox::signal_tree(child_, SIGKILL);
   // Drain what it wrote, but do not wait long for descendants that hold the pipe.
-  drain_deadline_ = Clock::now() + std::chrono::milliseconds(300);
+  drain_deadline_ = Clock::now() + kServerDrain;
 }
 
 void Relay::Impl::on_notify() {
@@ -611,8 +614,11 @@ int Relay::Impl::next_timeout_ms() const {
   if (!child_exited_) {
     if (!sent_term_) next = std::min(next, term_at_);
     if (!sent_kill_) next = std::min(next, kill_at_);
+    else if (kill_at_ != Clock::time_point::max()) next = std::min(next, kill_at_ + kClientDrain);
   }
   next = std::min(next, drain_deadline_);
+  if (drain_deadline_ != Clock::time_point::max())
+    next = std::min(next, drain_deadline_ + kClientDrain);
   if (next == Clock::time_point::max()) return -1;
   if (next <= now) return 0;
   return static_cast<int>(
@@ -678,8 +684,15 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
     if (child_exited_) {
       bool drained = !server_out_.open || Clock::now() >= drain_deadline_;
       if (drained && (to_client_.empty() || to_client_.broken ||
-                      Clock::now() >= drain_deadline_ + std::chrono::seconds(2)))
+                      Clock::now() >= drain_deadline_ + kClientDrain))
         break;
+    }
+
+    // A server that survives SIGKILL (stuck in the kernel) must not keep mcpcell alive.
+    if (!child_exited_ && sent_kill_ && Clock::now() >= kill_at_ + kClientDrain) {
+      exit_status_ = 128 + SIGKILL;
+      reason_ += "; the server did not die after SIGKILL";
+      break;
     }
 
     update_backpressure();
@@ -717,16 +730,15 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
   if (server_err_.open) {
     for (int i = 0; i < 64 && server_err_.open; ++i) read_stderr();
   }
-  if (!to_client_.empty() && !to_client_.broken && to_client_.pollable) {
-    int flags = ::fcntl(to_client_.fd, F_GETFL);
-    ::fcntl(to_client_.fd, F_SETFL, flags & ~O_NONBLOCK);
-    flush(to_client_);
+  if (!to_client_.empty() && !to_client_.broken) {
+    // The client stopped reading; never hang on it.
+    audit_.event("message.undelivered", {{"dir", "s2c"}, {"bytes", to_client_.bytes}});
   }
   chain_.end(*this);
   sandbox::signal_tree(child_, SIGKILL);
   reap_orphans();
   restore_client_fds();
-  if (!child_exited_) exit_status_ = 125;
+  if (!child_exited_ && exit_status_ == 0) exit_status_ = 125;
   *reason = reason_.empty() ? "server exited" : reason_;
   return exit_status_;
 }
