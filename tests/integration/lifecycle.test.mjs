@@ -1,0 +1,193 @@
+// Lifecycle: a client that goes away must take the whole server with it within 1.5 s (clients
+// wait ~2 s before killing mcpcell, and a grandchild holding the pipe makes editors hang for a
+// minute: reference/protocol.md B8); exit statuses propagate as SPEC says; stdout holds only the
+// server's lines; the audit log has the SPEC records with private permissions.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ECHO, MCPCELL, SANDBOX, peers, tempHome, wrap } from './lib/env.mjs';
+import { LineClient, run, killAll } from './lib/linejson.mjs';
+import { readAudit, events, TS_RE } from './lib/audit.mjs';
+import { newMark, pidsWithMark, waitGone } from './lib/procs.mjs';
+
+let t;
+before(() => { t = tempHome(); });
+after(() => { killAll(); t.cleanup(); });
+
+// Starts server-everything through mcpcell with a mark in its environment, initializes with the
+// roots capability and waits until the server has asked for roots (a request we never answer, so
+// the server alone would linger ~60 s after stdin EOF).
+async function everythingWaitingOnRoots() {
+  const mark = newMark();
+  const [k, v] = mark.split('=');
+  const c = new LineClient(wrap(peers.everything, { allowEnv: [k] }), { env: { ...t.env, [k]: v } });
+  await c.initialize({ roots: { listChanged: true } });
+  await c.waitFor((m) => m && m.method === 'roots/list', { timeoutMs: 15000 });
+  assert.ok(pidsWithMark(mark).length >= 1, 'the server runs and carries the mark');
+  return { c, mark };
+}
+
+describe('shutdown', () => {
+  test('client closes stdin while the server waits on roots/list: all gone within 1.5 s', async () => {
+    const { c, mark } = await everythingWaitingOnRoots();
+    const t0 = Date.now();
+    c.closeStdin();
+    const { code } = await c.exit(5000);
+    const exitMs = Date.now() - t0;
+    await waitGone(mark, Math.max(0, 1500 - (Date.now() - t0)));
+    assert.ok(exitMs <= 1500, `mcpcell exited after ${exitMs} ms`);
+    assert.ok(code !== null, 'mcpcell exited by itself');
+    const end = events(readAudit(t.auditPath), 'session.end').at(-1);
+    assert.ok(end && 'exit' in end && typeof end.reason === 'string');
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+    test(`${sig} to mcpcell ends the server within 1.5 s`, async () => {
+      const { c, mark } = await everythingWaitingOnRoots();
+      const t0 = Date.now();
+      c.kill(sig);
+      await c.exit(5000);
+      await waitGone(mark, 1500 - (Date.now() - t0));
+    });
+  }
+
+  test('kill -9 of mcpcell leaves no server process', async () => {
+    const { c, mark } = await everythingWaitingOnRoots();
+    c.kill('SIGKILL');
+    await c.exit(5000);
+    await waitGone(mark, 1500);
+  });
+
+  test('a grandchild of the server is ended too', async () => {
+    const mark = newMark();
+    const [k, v] = mark.split('=');
+    // The server forks a long sleeper that ignores SIGTERM and keeps our pipes open.
+    const script = `(trap "" TERM; exec sleep 60) & exec ${ECHO}`;
+    const c = new LineClient(wrap(['sh', '-c', script], { allowEnv: [k] }), { env: { ...t.env, [k]: v } });
+    await c.initialize();
+    assert.ok(pidsWithMark(mark).length >= 2);
+    const t0 = Date.now();
+    c.closeStdin();
+    await c.exit(5000);
+    await waitGone(mark, 1500 - (Date.now() - t0));
+  });
+});
+
+describe('exit statuses', () => {
+  const cases = [
+    ['the server status', ['sh', '-c', 'exit 3'], 3],
+    ['128+N for a signal (SIGSEGV)', ['sh', '-c', 'kill -SEGV $$'], 139],
+    ['0 for a clean exit', ['true'], 0],
+  ];
+  for (const [name, cmd, want] of cases) {
+    test(name, async () => {
+      const c = new LineClient(wrap(cmd), { env: t.env });  // stdin stays open: the server ends it
+      const { code } = await c.exit(5000);
+      assert.equal(code, want, c.stderr);
+    });
+  }
+
+  test('127 when the command is not found', async () => {
+    const r = await run(wrap(['/nonexistent/mcp-server']), { env: t.env });
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /mcpcell:.*(not found|No such file)/i);
+    assert.equal(r.stdout, '');
+  });
+
+  test('127 for a bare name that is not on PATH', async () => {
+    const r = await run(wrap(['mcpcell-no-such-server-xyz']), { env: t.env });
+    assert.equal(r.code, 127);
+  });
+
+  test('126 when the command is not executable', async () => {
+    const f = join(t.root, 'not-executable.sh');
+    writeFileSync(f, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+    const r = await run(wrap([f], { allowRead: [t.root] }), { env: t.env });
+    assert.equal(r.code, 126);
+    assert.match(r.stderr, /mcpcell:/);
+  });
+
+  test('125 for a bad option, with a message naming it', async () => {
+    for (const argv of [[MCPCELL, '--bogus-option', '--', 'true'], [MCPCELL, '--no-sandbox'],
+                        [MCPCELL, '--max-line-bytes', 'lots', '--no-sandbox', '--', 'true']]) {
+      const r = await run(argv, { env: t.env });
+      assert.equal(r.code, 125, argv.join(' '));
+      assert.match(r.stderr, /mcpcell:/);
+      assert.equal(r.stdout, '');
+    }
+  });
+});
+
+describe('streams and the audit log', () => {
+  test("stdout holds only the server's lines; mcpcell speaks on stderr", async () => {
+    const script = 'echo \'{"jsonrpc":"2.0","method":"one"}\'; echo "server log line" >&2; echo \'{"jsonrpc":"2.0","method":"two"}\'';
+    const r = await run(wrap(['sh', '-c', script]), { env: t.env });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, '{"jsonrpc":"2.0","method":"one"}\n{"jsonrpc":"2.0","method":"two"}\n');
+    assert.match(r.stderr, /server log line/);
+    if (!SANDBOX) assert.match(r.stderr, /WARNING.*--no-sandbox|without isolation/i);
+  });
+
+  test('the audit log has session.start, message and session.end with the SPEC fields', async () => {
+    const h = tempHome('mcpcell-audit-');
+    try {
+      const c = new LineClient(wrap([ECHO]), { env: h.env });
+      await c.initialize();
+      await c.request(1, 'tools/call', { name: 'echo', arguments: { message: 'audited' } });
+      c.closeStdin();
+      assert.equal((await c.exit()).code, 0);
+      const recs = readAudit(h.auditPath);
+      assert.ok(recs.length >= 6, `records: ${recs.length}`);
+      let session;
+      for (const r of recs) {
+        assert.match(r.ts, TS_RE);
+        assert.equal(r.server, 'mcpcell-echo');
+        assert.equal(typeof r.session, 'string');
+        assert.equal(typeof r.event, 'string');
+        session ??= r.session;
+        assert.equal(r.session, session);
+      }
+      const start = events(recs, 'session.start');
+      assert.equal(start.length, 1);
+      assert.ok(Array.isArray(start[0].command) || typeof start[0].command === 'string');
+      assert.match(JSON.stringify(start[0].command), /mcpcell-echo/);
+      assert.ok('profile' in start[0] && 'sandbox' in start[0]);
+      const msgs = events(recs, 'message');
+      const c2s = msgs.filter((m) => m.dir === 'c2s');
+      const s2c = msgs.filter((m) => m.dir === 's2c');
+      assert.ok(c2s.some((m) => m.method === 'initialize'));
+      assert.ok(c2s.some((m) => m.method === 'tools/call' && m.id === 1));
+      assert.ok(s2c.some((m) => m.id === 1));
+      for (const m of msgs) {
+        assert.ok('method' in m || 'id' in m);
+        assert.equal(typeof m.bytes, 'number');
+      }
+      assert.ok(!JSON.stringify(recs).includes('audited'), 'message bodies are not logged');
+      const end = events(recs, 'session.end');
+      assert.equal(end.length, 1);
+      assert.equal(end[0].exit, 0);
+      assert.equal(typeof end[0].reason, 'string');
+
+      for (const d of [h.stateDir, h.configDir])
+        assert.equal(statSync(d).mode & 0o777, 0o700, d);
+      for (const f of readdirSync(h.stateDir, { recursive: true })) {
+        const p = join(h.stateDir, f);
+        const st = statSync(p);
+        assert.equal(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, p);
+      }
+
+      // `mcpcell log` shows the session readably and as JSON.
+      const human = await run([MCPCELL, 'log'], { env: h.env });
+      assert.equal(human.code, 0, human.stderr);
+      assert.match(human.stdout, /session\.start/);
+      assert.match(human.stdout, /mcpcell-echo/);
+      const json = await run([MCPCELL, 'log', '--json', '--event', 'session.'], { env: h.env });
+      assert.equal(json.code, 0);
+      const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((r) => r.event), ['session.start', 'session.end']);
+    } finally {
+      h.cleanup();
+    }
+  });
+});
