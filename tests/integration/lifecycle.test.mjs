@@ -171,11 +171,15 @@ describe('streams and the audit log', () => {
 
       for (const d of [h.stateDir, h.configDir])
         assert.equal(statSync(d).mode & 0o777, 0o700, d);
-      for (const f of readdirSync(h.stateDir, { recursive: true })) {
-        const p = join(h.stateDir, f);
-        const st = statSync(p);
-        assert.equal(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, p);
-      }
+      const walk = (dir) => {
+        for (const f of readdirSync(dir)) {
+          const p = join(dir, f);
+          const st = statSync(p);
+          assert.equal(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, p);
+          if (st.isDirectory()) walk(p);
+        }
+      };
+      walk(h.stateDir);
 
       // `mcpcell log` shows the session readably and as JSON.
       const human = await run([MCPCELL, 'log'], { env: h.env });
