@@ -100,7 +100,7 @@ std::string build_response(const DnsQuery& q, uint8_t rcode, const std::vector<I
 
 std::optional<IpAddr> NamePool::address_for(const std::string& name) {
   if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
-  if (next_ >= 0xffff) return std::nullopt;
+  if (next_ >= 0xff00) return std::nullopt;  // 127.100.255.x stays free (netns_child.h)
   IpAddr a = base_;
   a.b[2] = static_cast<uint8_t>(next_ >> 8);
   a.b[3] = static_cast<uint8_t>(next_ & 0xff);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/filter.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -26,11 +27,13 @@ using Clock = std::chrono::steady_clock;
 bool make_socket_plan(const Allowlist& allow, SocketPlan* plan, std::string* error) {
   plan->count = 0;
   if (allow.empty()) return true;
-  auto add = [&](int family, int type, const IpAddr& a, uint16_t port, bool optional) {
+  auto add = [&](int family, int type, const IpAddr& a, uint16_t port, bool optional,
+                 int protocol = 0) {
     if (plan->count >= SocketPlan::kMax) return false;
     SocketSpec& s = plan->specs[plan->count++];
     s.family = family;
     s.type = type;
+    s.protocol = protocol;
     std::memcpy(s.addr, a.b.data(), 16);
     s.port = port;
     s.optional = optional;
@@ -38,7 +41,9 @@ bool make_socket_plan(const Allowlist& allow, SocketPlan* plan, std::string* err
   };
   IpAddr dns_addr = IpAddr::v4(127, 0, 0, 53), any4, loop6 = *parse_ipv6("::1");
   bool ok = add(AF_INET, SOCK_DGRAM, dns_addr, 53, false) &&
-            add(AF_INET, SOCK_STREAM, dns_addr, 53, false);
+            add(AF_INET, SOCK_STREAM, dns_addr, 53, false) &&
+            add(AF_INET, SOCK_RAW, any4, 0, true, IPPROTO_UDP) &&
+            add(AF_INET, SOCK_RAW, any4, 0, true, IPPROTO_TCP);
   for (uint16_t p : allow.ports()) ok = ok && add(AF_INET, SOCK_STREAM, any4, p, false);
   for (uint16_t p : allow.localhost_ports()) ok = ok && add(AF_INET6, SOCK_STREAM, loop6, p, true);
   if (!ok) *error = "too many distinct ports in the network allowlist";
@@ -92,8 +97,25 @@ bool receive_sockets(int channel_fd, std::vector<int>* fds, std::string* error,
 
 namespace {
 
-enum Tag : uint64_t { kWake, kTimer, kDnsUdp, kDnsTcpListen, kDnsTcp, kListen, kInside, kOutside };
-uint64_t tag(Tag t, uint64_t id) { return (id << 3) | t; }
+enum Tag : uint64_t {
+  kWake, kTimer, kDnsUdp, kDnsTcpListen, kDnsTcp, kListen, kInside, kOutside, kRawUdp, kRawTcp
+};
+uint64_t tag(Tag t, uint64_t id) { return (id << 4) | t; }
+
+// Classic BPF for the observing raw TCP socket: keep only packets with SYN set and ACK clear
+// (connection attempts), so the bytes of connections that are served never reach it.
+bool attach_syn_filter(int fd) {
+  sock_filter code[] = {
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),         // X = IPv4 header length
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),         // A = TCP flags
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),      // SYN|ACK
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 128),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  return ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+}
 
 // A byte queue of fixed capacity: read into the tail, write from the head.
 struct Buf {
@@ -255,12 +277,19 @@ class Egress::Impl {
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl);
       uint16_t port = 0;
       auto a = IpAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), &port);
-      if (type == SOCK_DGRAM) {
+      if (type == SOCK_RAW) {
+        int proto = 0;
+        socklen_t pl = sizeof proto;
+        ::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+        if (proto == IPPROTO_TCP && !attach_syn_filter(fd)) continue;
+        add(fd, EPOLLIN, tag(proto == IPPROTO_TCP ? kRawTcp : kRawUdp, fd));
+      } else if (type == SOCK_DGRAM) {
         add(fd, EPOLLIN, tag(kDnsUdp, fd));
       } else if (a && *a == IpAddr::v4(127, 0, 0, 53) && port == 53) {
         add(fd, EPOLLIN, tag(kDnsTcpListen, fd));
       } else {
         add(fd, EPOLLIN, tag(kListen, fd));
+        served_ports_.push_back(port);
       }
     }
     for (int i = 0; i < 2; ++i) std::thread(resolve_worker, shared_).detach();
@@ -310,8 +339,10 @@ class Egress::Impl {
       }
       for (int i = 0; i < n && !stopping_; ++i) {
         uint64_t d = evs[i].data.u64;
-        uint64_t id = d >> 3;
-        switch (static_cast<Tag>(d & 7)) {
+        uint64_t id = d >> 4;
+        switch (static_cast<Tag>(d & 15)) {
+          case kRawUdp: on_raw(static_cast<int>(id), false); break;
+          case kRawTcp: on_raw(static_cast<int>(id), true); break;
           case kWake: on_wake(); break;
           case kTimer: on_timer(); break;
           case kDnsUdp: on_dns_udp(static_cast<int>(id)); break;
@@ -321,12 +352,59 @@ class Egress::Impl {
           case kInside:
           case kOutside: {
             auto it = conns_.find(id);
-            if (it != conns_.end()) on_io(it->second.get(), (d & 7) == kInside, evs[i].events);
+            if (it != conns_.end()) on_io(it->second.get(), (d & 15) == kInside, evs[i].events);
             break;
           }
         }
       }
     }
+  }
+
+  // ---- what the observing raw sockets see ----
+
+  // Reads IPv4 packets (UDP datagrams, or TCP SYNs) that the sandbox sent to any address and that
+  // no listener serves: each is a refused attempt and gets a net.deny record (one per destination
+  // per 10 s). The sender has already been refused by the kernel (port unreachable / RST).
+  void on_raw(int fd, bool tcp) {
+    uint8_t p[256];
+    for (int i = 0; i < 256; ++i) {
+      ssize_t n = ::recv(fd, p, sizeof p, MSG_TRUNC);
+      if (n < 0) return;
+      size_t len = std::min(static_cast<size_t>(n), sizeof p);
+      if (len < 20 || (p[0] >> 4) != 4) continue;
+      size_t ihl = (p[0] & 0xf) * 4u;
+      if (len < ihl + (tcp ? 14 : 4)) continue;
+      IpAddr dst = IpAddr::v4(p[16], p[17], p[18], p[19]);
+      uint16_t port = static_cast<uint16_t>((p[ihl + 2] << 8) | p[ihl + 3]);
+      if (tcp && (p[ihl + 13] & 0x12) != 0x02) continue;
+      bool pooled = gate_.in_pool(dst);
+      if (!pooled && classify(dst) == AddrClass::kLoopback) continue;  // inside the sandbox
+      if (tcp && std::find(served_ports_.begin(), served_ports_.end(), port) !=
+                     served_ports_.end())
+        continue;  // a listener took it and decides
+      const std::string* name = pooled ? gate_.pool_name(dst) : nullptr;
+      std::string host = name ? *name : dst.str();
+      std::string key = (tcp ? "tcp " : "udp ") + host + ":" + std::to_string(port);
+      if (!first_in_window(key)) {
+        ++denied_;
+        continue;
+      }
+      std::string reason =
+          !tcp ? "UDP is not forwarded (only TCP connections to allowed hosts)"
+          : name ? "port " + std::to_string(port) + " is not allowed for this host"
+                 : "IP address literal (allowed: names from the allowlist, localhost:PORT and "
+                   "ADDR:PORT entries)";
+      deny(host, port, reason, tcp ? "connect" : "udp");
+    }
+  }
+
+  bool first_in_window(const std::string& key) {
+    auto now = Clock::now();
+    auto& last = logged_[key];
+    if (last != Clock::time_point{} && now - last < std::chrono::seconds(10)) return false;
+    last = now;
+    if (logged_.size() > 10000) logged_.clear();
+    return true;
   }
 
   // ---- DNS ----
@@ -345,12 +423,8 @@ class Egress::Impl {
     Gate::DnsAnswer a = gate_.on_query(q);
     if (a.denied) {
       std::string shown = q.name.empty() ? q.raw_name : q.name;
-      auto now = Clock::now();
-      auto& last = dns_logged_[shown];
       // A refused name is retried (A and AAAA, several tries): one record per name per 10 s.
-      if (last == Clock::time_point{} || now - last > std::chrono::seconds(10)) {
-        last = now;
-        if (dns_logged_.size() > 10000) dns_logged_.clear();
+      if (first_in_window("dns " + shown)) {
         deny(shown, nullptr, a.reason, "dns", {{"qtype", q.qtype}});
       } else {
         ++denied_;
@@ -707,7 +781,8 @@ class Egress::Impl {
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, DnsTcp> dns_tcp_;
-  std::map<std::string, Clock::time_point> dns_logged_;
+  std::map<std::string, Clock::time_point> logged_;
+  std::vector<uint16_t> served_ports_;
 };
 
 Egress::Egress(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -63,8 +63,7 @@ Gate::Target Gate::on_connect(const IpAddr& local, uint16_t port) const {
     return t;
   }
   t.host = local.str();
-  if (classify(local) == AddrClass::kLoopback && (local == IpAddr::v4(127, 0, 0, 1) ||
-                                                  local.v6)) {
+  if (local == IpAddr::v4(127, 0, 0, 1) || (local.v6 && classify(local) == AddrClass::kLoopback)) {
     for (const Entry& e : allow_.entries()) {
       if (e.kind == Entry::kLocalhost && e.has_port(port)) {
         t.host = "localhost";
@@ -75,7 +74,14 @@ Gate::Target Gate::on_connect(const IpAddr& local, uint16_t port) const {
       }
     }
   }
-  t.reason = "IP address literal (only names from the allowlist and localhost:PORT entries)";
+  // An address entry used as written: the sandbox routes every address to mcpcell's listeners.
+  if (const Entry* e = allow_.match_address(local, port); e && e->kind == Entry::kAddress) {
+    t.fixed = {local};
+    t.entry = e;
+    t.allowed = true;
+    return t;
+  }
+  t.reason = "IP address literal (allowed: names from the allowlist, localhost:PORT and ADDR:PORT entries)";
   return t;
 }
 

@@ -49,6 +49,9 @@ class Gate {
   Checked check_addresses(uint16_t port, const std::vector<IpAddr>& resolved) const;
 
   const Allowlist& allowlist() const { return allow_; }
+  // The name a pool address was handed out for (nullptr if none), and whether `a` is in the pool.
+  const std::string* pool_name(const IpAddr& a) const { return pool_.name_at(a); }
+  bool in_pool(const IpAddr& a) const { return pool_.contains(a); }
 
  private:
   Allowlist allow_;

@@ -5,9 +5,11 @@
 // once it is in its new network namespace and still has its capabilities there (after unshare/clone,
 // before dropping them), calls open_sockets_in_netns(): it brings `lo` up, gives it one extra
 // loopback address (glibc's AI_ADDRCONFIG, which Node's net.connect uses, answers nothing when the
-// only IPv4 address is 127.0.0.1), creates the DNS listeners (UDP and TCP 127.0.0.53:53) and one TCP
-// listener per allowed port, and sends them all to mcpcell over a unix socket with SCM_RIGHTS, then
-// closes its copies. mcpcell accepts on them from its own thread and dials out from the host's
+// only IPv4 address is 127.0.0.1) and a `local` default route for IPv4 and IPv6 (so a packet to any
+// address is delivered inside the namespace instead of failing with "network unreachable": mcpcell
+// then sees it), creates the DNS listeners (UDP and TCP 127.0.0.53:53), one TCP listener per allowed
+// port and two raw sockets that only observe (UDP datagrams and TCP SYNs, for the audit trail), and
+// sends them all to mcpcell over a unix socket with SCM_RIGHTS, then closes its copies. mcpcell accepts on them from its own thread and dials out from the host's
 // namespace; nothing of mcpcell runs inside, and no socket file appears in the sandbox.
 //
 // Everything here runs between clone and exec: only system calls, no allocation, no locks.
@@ -38,7 +40,8 @@ inline constexpr uint8_t kSandboxIfAddr[4] = {127, 100, 255, 254};
 
 struct SocketSpec {
   int family = 0;     // AF_INET / AF_INET6
-  int type = 0;       // SOCK_STREAM / SOCK_DGRAM
+  int type = 0;       // SOCK_STREAM / SOCK_DGRAM / SOCK_RAW
+  int protocol = 0;   // for SOCK_RAW: IPPROTO_UDP / IPPROTO_TCP (observe only, never bound)
   uint8_t addr[16] = {};
   uint16_t port = 0;
   bool optional = false;  // skipped when it cannot be bound (IPv6 disabled)
@@ -69,57 +72,92 @@ inline int lo_up() {
   return err;
 }
 
-// RTM_NEWADDR kSandboxIfAddr/32 on lo (index 1 in a new namespace).
-inline int add_lo_address() {
+// Sends one rtnetlink request and waits for its acknowledgement; 0 or an errno value.
+inline int nl_request(nlmsghdr* nh) {
   int s = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (s < 0) return errno;
-  struct {
-    nlmsghdr nh;
-    ifaddrmsg ifa;
-    char attrs[64];
-  } req;
-  std::memset(&req, 0, sizeof req);
-  req.nh.nlmsg_type = RTM_NEWADDR;
-  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-  req.nh.nlmsg_seq = 1;
-  req.ifa.ifa_family = AF_INET;
-  req.ifa.ifa_prefixlen = 32;
-  req.ifa.ifa_scope = RT_SCOPE_HOST;
-  req.ifa.ifa_index = ::if_nametoindex("lo");
-  if (req.ifa.ifa_index == 0) req.ifa.ifa_index = 1;
-  size_t len = NLMSG_LENGTH(sizeof(ifaddrmsg));
-  for (unsigned short type : {static_cast<unsigned short>(IFA_LOCAL),
-                              static_cast<unsigned short>(IFA_ADDRESS)}) {
-    auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(len));
-    rta->rta_type = type;
-    rta->rta_len = RTA_LENGTH(4);
-    std::memcpy(RTA_DATA(rta), kSandboxIfAddr, 4);
-    len = NLMSG_ALIGN(len) + RTA_ALIGN(rta->rta_len);
-  }
-  req.nh.nlmsg_len = static_cast<uint32_t>(len);
   sockaddr_nl kernel;
   std::memset(&kernel, 0, sizeof kernel);
   kernel.nl_family = AF_NETLINK;
   int err = 0;
-  if (::sendto(s, &req, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
+  if (::sendto(s, nh, nh->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
     err = errno;
   } else {
-    char buf[256];
+    alignas(nlmsghdr) char buf[512];
     ssize_t n = ::recv(s, buf, sizeof buf, 0);
     if (n < 0) {
       err = errno;
     } else if (static_cast<size_t>(n) >= NLMSG_LENGTH(sizeof(nlmsgerr))) {
-      auto* nh = reinterpret_cast<nlmsghdr*>(buf);
-      if (nh->nlmsg_type == NLMSG_ERROR) err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(nh))->error;
+      auto* reply = reinterpret_cast<nlmsghdr*>(buf);
+      if (reply->nlmsg_type == NLMSG_ERROR)
+        err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(reply))->error;
     }
   }
   ::close(s);
   return err;
 }
 
+inline void nl_attr(nlmsghdr* nh, unsigned short type, const void* data, size_t len) {
+  auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(nh) + NLMSG_ALIGN(nh->nlmsg_len));
+  rta->rta_type = type;
+  rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
+  std::memcpy(RTA_DATA(rta), data, len);
+  nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+inline int lo_index() {
+  int i = static_cast<int>(::if_nametoindex("lo"));
+  return i > 0 ? i : 1;
+}
+
+// RTM_NEWADDR kSandboxIfAddr/32 on lo.
+inline int add_lo_address() {
+  struct {
+    nlmsghdr nh;
+    ifaddrmsg ifa;
+    char attrs[64];
+  } req;
+  std::memset(&req, 0, sizeof req);
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
+  req.nh.nlmsg_type = RTM_NEWADDR;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+  req.ifa.ifa_family = AF_INET;
+  req.ifa.ifa_prefixlen = 32;
+  req.ifa.ifa_scope = RT_SCOPE_HOST;
+  req.ifa.ifa_index = static_cast<unsigned>(lo_index());
+  nl_attr(&req.nh, IFA_LOCAL, kSandboxIfAddr, 4);
+  nl_attr(&req.nh, IFA_ADDRESS, kSandboxIfAddr, 4);
+  return nl_request(&req.nh);
+}
+
+// `ip route add local default dev lo` for one family (table local).
+inline int add_local_default_route(int family) {
+  struct {
+    nlmsghdr nh;
+    rtmsg rt;
+    char attrs[32];
+  } req;
+  std::memset(&req, 0, sizeof req);
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  req.nh.nlmsg_type = RTM_NEWROUTE;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+  req.rt.rtm_family = static_cast<unsigned char>(family);
+  req.rt.rtm_table = RT_TABLE_LOCAL;
+  req.rt.rtm_protocol = RTPROT_BOOT;
+  req.rt.rtm_scope = RT_SCOPE_HOST;
+  req.rt.rtm_type = RTN_LOCAL;
+  int oif = lo_index();
+  nl_attr(&req.nh, RTA_OIF, &oif, sizeof oif);
+  return nl_request(&req.nh);
+}
+
 inline int open_one(const SocketSpec& spec, int* fd_out) {
-  int s = ::socket(spec.family, spec.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int s = ::socket(spec.family, spec.type | SOCK_CLOEXEC | SOCK_NONBLOCK, spec.protocol);
   if (s < 0) return errno;
+  if (spec.type == SOCK_RAW) {
+    *fd_out = s;
+    return 0;
+  }
   int one = 1;
   ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_storage ss;
@@ -159,6 +197,9 @@ inline int open_sockets_in_netns(const SocketPlan& plan, int channel_fd, const c
   if (!plan.enabled()) return 0;
   *step = "add the egress address to lo";
   if (int err = netns_detail::add_lo_address()) return err;
+  *step = "route every address to lo in the sandbox's network namespace";
+  if (int err = netns_detail::add_local_default_route(AF_INET)) return err;
+  netns_detail::add_local_default_route(AF_INET6);  // best effort: IPv6 may be disabled
   int fds[SocketPlan::kMax];
   int n = 0;
   for (int i = 0; i < plan.count && i < SocketPlan::kMax; ++i) {
