@@ -71,9 +71,12 @@ void signal_tree(const Child& child, int sig);
 struct Denial {
   std::string syscall;  // name, e.g. "io_uring_setup"
   int nr = -1;
-  pid_t pid = -1;       // pid inside the sandbox
+  pid_t pid = -1;       // pid inside the sandbox (-1 if the task vanished meanwhile)
   std::string comm;     // executable name, if readable
   uint64_t args[6] = {};
+  uint32_t arch = 0;    // AUDIT_ARCH_* of the call (a foreign one for int 0x80 / x32)
+  pid_t host_pid = -1;  // the same task as seen from mcpcell
+  int error = 0;        // what the call returned: EPERM, or ENOSYS for probed calls
 };
 
 // Reads one pending notification from `notify_fd`, refuses the call (EPERM or ENOSYS) and returns

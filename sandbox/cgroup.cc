@@ -1,0 +1,155 @@
+#include "sandbox/cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace mcpcell::sandbox {
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool has_word(const std::string& text, const std::string& w) {
+  std::istringstream in(text);
+  std::string t;
+  while (in >> t)
+    if (t == w) return true;
+  return false;
+}
+
+bool write_str(const std::string& path, const std::string& v) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, v.data(), v.size()) == static_cast<ssize_t>(v.size());
+  ::close(fd);
+  return ok;
+}
+
+// Mount point of the cgroup2 hierarchy, from mountinfo.
+std::string cgroup2_mount() {
+  std::istringstream in(slurp("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string fstype;
+    tail >> fstype;
+    if (fstype != "cgroup2") continue;
+    std::istringstream head(line.substr(0, dash));
+    std::string id, parent, devno, root, mnt;
+    head >> id >> parent >> devno >> root >> mnt;
+    if (root == "/") return mnt;
+  }
+  return {};
+}
+
+}  // namespace
+
+CgroupProbe cgroup_probe() {
+  CgroupProbe p;
+  std::string mnt = cgroup2_mount();
+  if (mnt.empty()) {
+    p.reason = "no cgroup v2 hierarchy is mounted";
+    return p;
+  }
+  std::string own;
+  std::istringstream in(slurp("/proc/self/cgroup"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("0::", 0) == 0) own = line.substr(3);
+  if (own.empty()) {
+    p.reason = "mcpcell is in no cgroup v2 group";
+    return p;
+  }
+  std::string dir = mnt + (own == "/" ? "" : own);
+  // A previous sandbox moved mcpcell into its supervisor leaf: the delegated base is one up.
+  if (dir.size() > 19 && dir.compare(dir.size() - 19, 19, "/mcpcell-supervisor") == 0)
+    dir.resize(dir.size() - 19);
+  std::string controllers = slurp(dir + "/cgroup.controllers");
+  while (!controllers.empty() && (controllers.back() == '\n' || controllers.back() == ' '))
+    controllers.pop_back();
+  if (!has_word(controllers, "memory") || !has_word(controllers, "pids")) {
+    p.reason = "the memory and pids controllers are not available in " + dir +
+               " (cgroup v1 or a hybrid hierarchy owns them, or the session does not delegate them;"
+               " available: " + (controllers.empty() ? std::string("none") : controllers) + ")";
+    return p;
+  }
+  if (::access(dir.c_str(), W_OK) != 0 ||
+      ::access((dir + "/cgroup.subtree_control").c_str(), W_OK) != 0) {
+    p.reason = dir + " is not delegated to this user (not writable)";
+    return p;
+  }
+  std::string subtree = slurp(dir + "/cgroup.subtree_control");
+  p.move_self = !(has_word(subtree, "memory") && has_word(subtree, "pids"));
+  p.usable = true;
+  p.base = dir;
+  return p;
+}
+
+int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std::string* reason) {
+  CgroupProbe p = cgroup_probe();
+  if (!p.usable) {
+    *reason = p.reason;
+    return -1;
+  }
+  if (p.move_self) {
+    // "No internal processes": mcpcell leaves the delegated group for a leaf of its own before
+    // the group can hand controllers to its children.
+    std::string sup = p.base + "/mcpcell-supervisor";
+    if ((::mkdir(sup.c_str(), 0755) != 0 && errno != EEXIST) ||
+        !write_str(sup + "/cgroup.procs", std::to_string(::getpid())) ||
+        !write_str(p.base + "/cgroup.subtree_control", "+memory +pids")) {
+      *reason = "could not enable memory and pids controllers in " + p.base + ": " +
+                std::strerror(errno);
+      return -1;
+    }
+  }
+  if (DIR* d = ::opendir(p.base.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.rfind("mcpcell-", 0) == 0 && n != "mcpcell-supervisor")
+        ::rmdir((p.base + "/" + n).c_str());  // busy ones stay
+    }
+    ::closedir(d);
+  }
+  char name[48];
+  std::snprintf(name, sizeof name, "mcpcell-%d-%ld", ::getpid(), static_cast<long>(::time(nullptr)));
+  std::string dir = p.base + "/" + name;
+  for (int i = 0; ::mkdir(dir.c_str(), 0755) != 0; ++i) {
+    if (errno != EEXIST || i > 100) {
+      *reason = "mkdir " + dir + ": " + std::strerror(errno);
+      return -1;
+    }
+    dir = p.base + "/" + name + "-" + std::to_string(i);
+  }
+  if (!write_str(dir + "/memory.max", std::to_string(memory_bytes)) ||
+      !write_str(dir + "/pids.max", std::to_string(tasks))) {
+    *reason = "could not set limits in " + dir + ": " + std::strerror(errno);
+    ::rmdir(dir.c_str());
+    return -1;
+  }
+  write_str(dir + "/memory.swap.max", "0");  // optional: absent without swap accounting
+  int fd = ::open(dir.c_str(), O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    *reason = "open " + dir + ": " + std::strerror(errno);
+    ::rmdir(dir.c_str());
+    return -1;
+  }
+  *path = dir;
+  return fd;
+}
+
+}  // namespace mcpcell::sandbox
