@@ -149,8 +149,8 @@ AddrClass classify(const IpAddr& a) {
   }
   static constexpr uint8_t kLoop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   static constexpr uint8_t kAny[16] = {};
-  static constexpr uint8_t kAwsMeta[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0,
-                                            0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  static constexpr uint8_t kAwsMeta[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0,    0,
+                                           0,    0, 0,    0,    0, 0, 0x02, 0x54};
   if (std::memcmp(a.b.data(), kLoop, 16) == 0) return AddrClass::kLoopback;
   if (std::memcmp(a.b.data(), kAny, 16) == 0) return AddrClass::kUnspecified;
   if (std::memcmp(a.b.data(), kAwsMeta, 16) == 0) return AddrClass::kMetadata;
@@ -176,15 +176,24 @@ AddrClass classify(const IpAddr& a) {
 
 const char* class_name(AddrClass c) {
   switch (c) {
-    case AddrClass::kPublic: return "public";
-    case AddrClass::kLoopback: return "loopback";
-    case AddrClass::kPrivate: return "private network";
-    case AddrClass::kLinkLocal: return "link-local";
-    case AddrClass::kMetadata: return "cloud metadata service";
-    case AddrClass::kUnspecified: return "unspecified";
-    case AddrClass::kMulticast: return "multicast";
-    case AddrClass::kReserved: return "reserved";
-    case AddrClass::kEmbedded: return "IPv4 embedded in IPv6";
+    case AddrClass::kPublic:
+      return "public";
+    case AddrClass::kLoopback:
+      return "loopback";
+    case AddrClass::kPrivate:
+      return "private network";
+    case AddrClass::kLinkLocal:
+      return "link-local";
+    case AddrClass::kMetadata:
+      return "cloud metadata service";
+    case AddrClass::kUnspecified:
+      return "unspecified";
+    case AddrClass::kMulticast:
+      return "multicast";
+    case AddrClass::kReserved:
+      return "reserved";
+    case AddrClass::kEmbedded:
+      return "IPv4 embedded in IPv6";
   }
   return "?";
 }

@@ -6,9 +6,13 @@ namespace mcpcell::net {
 
 namespace {
 
-bool ldh(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+bool ldh(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool check_label(std::string_view l, std::string* why) {
   if (l.empty()) return *why = "empty label", false;
@@ -18,7 +22,8 @@ bool check_label(std::string_view l, std::string* why) {
   if (l.front() == '-' || l.back() == '-') return *why = "label starts or ends with '-'", false;
   // "ab--" labels are reserved for IDNA; only the A-label prefix "xn--" is in use.
   if (l.size() >= 4 && l[2] == '-' && l[3] == '-') {
-    if (l.substr(0, 2) != "xn") return *why = "reserved label form (hyphens in positions 3 and 4)", false;
+    if (l.substr(0, 2) != "xn")
+      return *why = "reserved label form (hyphens in positions 3 and 4)", false;
     if (l.size() == 4) return *why = "empty IDNA A-label", false;
   }
   return true;
@@ -90,13 +95,16 @@ std::string printable_name(std::string_view raw) {
 
 bool Entry::matches_name(std::string_view name) const {
   switch (kind) {
-    case kName: return name == host;
-    case kAny: return true;
+    case kName:
+      return name == host;
+    case kAny:
+      return true;
     case kWildcard:
       // Label boundary required: "evil-example.com" must not match "*.example.com".
       return name.size() > host.size() + 1 && name.ends_with(host) &&
              name[name.size() - host.size() - 1] == '.';
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -161,19 +169,28 @@ bool parse_entry(std::string_view text, Entry* out, std::string* error) {
   if (e.has_port(53))
     return *error = "port 53 is not available: the sandbox's DNS is answered by mcpcell", false;
   switch (e.kind) {
-    case Entry::kAny: e.text = "*"; break;
-    case Entry::kLocalhost: e.text = "localhost"; break;
-    case Entry::kWildcard: e.text = "*." + e.host; break;
-    case Entry::kAddress: e.text = e.addr.v6 ? "[" + e.addr.str() + "]" : e.addr.str(); break;
-    case Entry::kName: e.text = e.host; break;
+    case Entry::kAny:
+      e.text = "*";
+      break;
+    case Entry::kLocalhost:
+      e.text = "localhost";
+      break;
+    case Entry::kWildcard:
+      e.text = "*." + e.host;
+      break;
+    case Entry::kAddress:
+      e.text = e.addr.v6 ? "[" + e.addr.str() + "]" : e.addr.str();
+      break;
+    case Entry::kName:
+      e.text = e.host;
+      break;
   }
   if (!port.empty()) e.text += ":" + std::to_string(e.ports[0]);
   *out = std::move(e);
   return true;
 }
 
-bool Allowlist::parse(const std::vector<std::string>& entries, Allowlist* out,
-                      std::string* error) {
+bool Allowlist::parse(const std::vector<std::string>& entries, Allowlist* out, std::string* error) {
   Allowlist list;
   for (const std::string& text : entries) {
     Entry e;

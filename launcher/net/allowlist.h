@@ -28,7 +28,8 @@
 namespace mcpcell::net {
 
 // Canonical form of a host name taken from the wire or from an entry: lowercases ASCII, refuses
-// everything outside the grammar above. Returns false with a reason ("NUL byte", "trailing dot"...).
+// everything outside the grammar above. Returns false with a reason ("NUL byte", "trailing
+// dot"...).
 bool canonical_name(std::string_view in, std::string* out, std::string* why);
 
 // Text safe to put in an audit record for arbitrary bytes a server sent as a name: printable ASCII
@@ -38,10 +39,10 @@ std::string printable_name(std::string_view raw);
 struct Entry {
   enum Kind { kName, kWildcard, kAny, kLocalhost, kAddress };
   Kind kind = kName;
-  std::string host;       // canonical name; for kWildcard the domain after "*."
-  IpAddr addr;            // kAddress
+  std::string host;  // canonical name; for kWildcard the domain after "*."
+  IpAddr addr;       // kAddress
   std::vector<uint16_t> ports;
-  std::string text;       // the entry as written (canonical), for audit records
+  std::string text;  // the entry as written (canonical), for audit records
 
   bool matches_name(std::string_view canonical) const;  // kName, kWildcard, kAny
   bool has_port(uint16_t port) const;

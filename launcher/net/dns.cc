@@ -6,7 +6,9 @@ namespace mcpcell::net {
 
 namespace {
 
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint16_t get16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 
 void put16(std::string* s, uint16_t v) {
   s->push_back(static_cast<char>(v >> 8));
@@ -24,7 +26,7 @@ std::optional<uint8_t> parse_query(const uint8_t* p, size_t n, DnsQuery* q) {
   if (n < 12) return std::nullopt;
   q->id = get16(p);
   q->flags = get16(p + 2);
-  if (q->flags & 0x8000) return std::nullopt;  // a response: never answer it
+  if (q->flags & 0x8000) return std::nullopt;              // a response: never answer it
   if (((q->flags >> 11) & 0xf) != 0) return dns::kNotImp;  // only standard queries
   if (get16(p + 4) != 1 || get16(p + 6) != 0 || get16(p + 8) != 0) return dns::kFormErr;
   size_t off = 12;

@@ -1,8 +1,8 @@
 // The sandbox's DNS, wire side: parses one query (RFC 1035 §4, one question, no compression in it)
 // and builds the answer. Only what a stub resolver sends is accepted; anything else is FORMERR or
 // NOTIMP, decided here, so the responder never forwards or interprets more than it must. Names are
-// taken label by label from the wire: a '.' or NUL inside a label (which a dotted string would hide)
-// is refused before the name is ever joined into text.
+// taken label by label from the wire: a '.' or NUL inside a label (which a dotted string would
+// hide) is refused before the name is ever joined into text.
 #pragma once
 
 #include <cstddef>

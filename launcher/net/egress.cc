@@ -98,17 +98,28 @@ bool receive_sockets(int channel_fd, std::vector<int>* fds, std::string* error,
 namespace {
 
 enum Tag : uint64_t {
-  kWake, kTimer, kDnsUdp, kDnsTcpListen, kDnsTcp, kListen, kInside, kOutside, kRawUdp, kRawTcp
+  kWake,
+  kTimer,
+  kDnsUdp,
+  kDnsTcpListen,
+  kDnsTcp,
+  kListen,
+  kInside,
+  kOutside,
+  kRawUdp,
+  kRawTcp
 };
-uint64_t tag(Tag t, uint64_t id) { return (id << 4) | t; }
+uint64_t tag(Tag t, uint64_t id) {
+  return (id << 4) | t;
+}
 
 // Classic BPF for the observing raw TCP socket: keep only packets with SYN set and ACK clear
 // (connection attempts), so the bytes of connections that are served never reach it.
 bool attach_syn_filter(int fd) {
   sock_filter code[] = {
-      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),         // X = IPv4 header length
-      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),         // A = TCP flags
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),      // SYN|ACK
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),     // X = IPv4 header length
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),     // A = TCP flags
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),  // SYN|ACK
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, 128),
       BPF_STMT(BPF_RET | BPF_K, 0),
@@ -341,14 +352,30 @@ class Egress::Impl {
         uint64_t d = evs[i].data.u64;
         uint64_t id = d >> 4;
         switch (static_cast<Tag>(d & 15)) {
-          case kRawUdp: on_raw(static_cast<int>(id), false); break;
-          case kRawTcp: on_raw(static_cast<int>(id), true); break;
-          case kWake: on_wake(); break;
-          case kTimer: on_timer(); break;
-          case kDnsUdp: on_dns_udp(static_cast<int>(id)); break;
-          case kDnsTcpListen: on_dns_tcp_accept(static_cast<int>(id)); break;
-          case kDnsTcp: on_dns_tcp(id, evs[i].events); break;
-          case kListen: on_accept(static_cast<int>(id)); break;
+          case kRawUdp:
+            on_raw(static_cast<int>(id), false);
+            break;
+          case kRawTcp:
+            on_raw(static_cast<int>(id), true);
+            break;
+          case kWake:
+            on_wake();
+            break;
+          case kTimer:
+            on_timer();
+            break;
+          case kDnsUdp:
+            on_dns_udp(static_cast<int>(id));
+            break;
+          case kDnsTcpListen:
+            on_dns_tcp_accept(static_cast<int>(id));
+            break;
+          case kDnsTcp:
+            on_dns_tcp(id, evs[i].events);
+            break;
+          case kListen:
+            on_accept(static_cast<int>(id));
+            break;
           case kInside:
           case kOutside: {
             auto it = conns_.find(id);
@@ -379,8 +406,7 @@ class Egress::Impl {
       if (tcp && (p[ihl + 13] & 0x12) != 0x02) continue;
       bool pooled = gate_.in_pool(dst);
       if (!pooled && classify(dst) == AddrClass::kLoopback) continue;  // inside the sandbox
-      if (tcp && std::find(served_ports_.begin(), served_ports_.end(), port) !=
-                     served_ports_.end())
+      if (tcp && std::find(served_ports_.begin(), served_ports_.end(), port) != served_ports_.end())
         continue;  // a listener took it and decides
       const std::string* name = pooled ? gate_.pool_name(dst) : nullptr;
       std::string host = name ? *name : dst.str();
@@ -390,7 +416,7 @@ class Egress::Impl {
         continue;
       }
       std::string reason =
-          !tcp ? "UDP is not forwarded (only TCP connections to allowed hosts)"
+          !tcp   ? "UDP is not forwarded (only TCP connections to allowed hosts)"
           : name ? "port " + std::to_string(port) + " is not allowed for this host"
                  : "IP address literal (allowed: names from the allowlist, localhost:PORT and "
                    "ADDR:PORT entries)";
@@ -477,8 +503,7 @@ class Egress::Impl {
     while (n > 0 && d.buf.size() >= 2) {
       size_t len = (static_cast<uint8_t>(d.buf[0]) << 8) | static_cast<uint8_t>(d.buf[1]);
       if (d.buf.size() < 2 + len) break;
-      std::string resp =
-          answer_dns(reinterpret_cast<const uint8_t*>(d.buf.data()) + 2, len);
+      std::string resp = answer_dns(reinterpret_cast<const uint8_t*>(d.buf.data()) + 2, len);
       d.buf.erase(0, 2 + len);
       if (resp.empty()) continue;
       std::string framed;
@@ -561,8 +586,10 @@ class Egress::Impl {
     nlohmann::json resolved = nlohmann::json::array();
     for (const IpAddr& a : addrs) resolved.push_back(a.str());
     Gate::Checked ck;
-    if (addrs.empty()) ck.reason = error.empty() ? "no address" : error;
-    else ck = gate_.check_addresses(c->port, addrs);
+    if (addrs.empty())
+      ck.reason = error.empty() ? "no address" : error;
+    else
+      ck = gate_.check_addresses(c->port, addrs);
     if (ck.dial.empty()) {
       deny(c->host, c->port, ck.reason, "connect", {{"resolved", resolved}});
       drop(c);
@@ -573,8 +600,11 @@ class Egress::Impl {
     c->allowed = true;
     nlohmann::json dial = nlohmann::json::array();
     for (const IpAddr& a : ck.dial) dial.push_back(a.str());
-    audit("net.allow", {{"host", c->host}, {"port", c->port}, {"entry", c->entry},
-                        {"addresses", dial}, {"conn", c->id}});
+    audit("net.allow", {{"host", c->host},
+                        {"port", c->port},
+                        {"entry", c->entry},
+                        {"addresses", dial},
+                        {"conn", c->id}});
     c->dial = std::move(ck.dial);
     dial_next(c);
   }
@@ -757,16 +787,18 @@ class Egress::Impl {
     if (c->allowed) {
       --open_;
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c->start);
-      nlohmann::json f = {{"host", c->host},           {"port", c->port},
-                          {"conn", c->id},             {"bytes_out", c->bytes_out},
-                          {"bytes_in", c->bytes_in},   {"ms", ms.count()}};
+      nlohmann::json f = {{"host", c->host},         {"port", c->port},
+                          {"conn", c->id},           {"bytes_out", c->bytes_out},
+                          {"bytes_in", c->bytes_in}, {"ms", ms.count()}};
       if (c->out >= 0 || c->st == Conn::kOpen) f["address"] = c->peer.str();
       if (!error.empty()) f["error"] = error;
       audit("net.close", std::move(f));
     }
     if (c->out >= 0) (reset ? reset_close(c->out) : (void)::close(c->out));
-    if (reset) reset_close(c->in);
-    else ::close(c->in);
+    if (reset)
+      reset_close(c->in);
+    else
+      ::close(c->in);
     conns_.erase(c->id);
   }
 
@@ -797,6 +829,8 @@ std::unique_ptr<Egress> Egress::start(EgressOptions options, std::vector<int> fd
   return std::unique_ptr<Egress>(new Egress(std::move(impl)));
 }
 
-Egress::Stats Egress::stats() const { return impl_->stats(); }
+Egress::Stats Egress::stats() const {
+  return impl_->stats();
+}
 
 }  // namespace mcpcell::net

@@ -45,8 +45,8 @@ struct EgressOptions {
   AuditFn audit;                       // must be callable from another thread
   std::string phase;                   // added to records when set ("install")
   std::chrono::milliseconds connect_timeout{10000};
-  bool detect_host_addresses = true;   // refuse this machine's own interface addresses
-  size_t buffer_bytes = 256 * 1024;    // per direction per connection
+  bool detect_host_addresses = true;  // refuse this machine's own interface addresses
+  size_t buffer_bytes = 256 * 1024;   // per direction per connection
 };
 
 class Egress {

@@ -81,7 +81,9 @@ Gate::Target Gate::on_connect(const IpAddr& local, uint16_t port) const {
     t.allowed = true;
     return t;
   }
-  t.reason = "IP address literal (allowed: names from the allowlist, localhost:PORT and ADDR:PORT entries)";
+  t.reason =
+      "IP address literal (allowed: names from the allowlist, localhost:PORT and ADDR:PORT "
+      "entries)";
   return t;
 }
 
@@ -93,12 +95,14 @@ Gate::Checked Gate::check_addresses(uint16_t port, const std::vector<IpAddr>& re
     if ((cls == AddrClass::kPublic && !own) || allow_.match_address(a, port)) {
       if (std::find(c.dial.begin(), c.dial.end(), a) == c.dial.end()) c.dial.push_back(a);
     } else if (c.reason.empty()) {
-      c.reason = "resolves to " + a.str() + " (" + (own ? "this machine's own address"
-                                                       : class_name(cls)) + ")";
+      c.reason = "resolves to " + a.str() + " (" +
+                 (own ? "this machine's own address" : class_name(cls)) + ")";
     }
   }
-  if (!c.dial.empty()) c.reason.clear();
-  else if (c.reason.empty()) c.reason = "no address";
+  if (!c.dial.empty())
+    c.reason.clear();
+  else if (c.reason.empty())
+    c.reason = "no address";
   return c;
 }
 

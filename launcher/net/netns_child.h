@@ -1,15 +1,16 @@
 // The sandbox's half of egress: sockets that live in the sandbox's network namespace but are
 // served by mcpcell outside it.
 //
-// A socket belongs to the namespace it was created in, whoever holds it later. So the sandbox child,
-// once it is in its new network namespace and still has its capabilities there (after unshare/clone,
-// before dropping them), calls open_sockets_in_netns(): it brings `lo` up, gives it one extra
-// loopback address (glibc's AI_ADDRCONFIG, which Node's net.connect uses, answers nothing when the
-// only IPv4 address is 127.0.0.1) and a `local` default route for IPv4 and IPv6 (so a packet to any
-// address is delivered inside the namespace instead of failing with "network unreachable": mcpcell
-// then sees it), creates the DNS listeners (UDP and TCP 127.0.0.53:53), one TCP listener per allowed
-// port and two raw sockets that only observe (UDP datagrams and TCP SYNs, for the audit trail), and
-// sends them all to mcpcell over a unix socket with SCM_RIGHTS, then closes its copies. mcpcell accepts on them from its own thread and dials out from the host's
+// A socket belongs to the namespace it was created in, whoever holds it later. So the sandbox
+// child, once it is in its new network namespace and still has its capabilities there (after
+// unshare/clone, before dropping them), calls open_sockets_in_netns(): it brings `lo` up, gives it
+// one extra loopback address (glibc's AI_ADDRCONFIG, which Node's net.connect uses, answers nothing
+// when the only IPv4 address is 127.0.0.1) and a `local` default route for IPv4 and IPv6 (so a
+// packet to any address is delivered inside the namespace instead of failing with "network
+// unreachable": mcpcell then sees it), creates the DNS listeners (UDP and TCP 127.0.0.53:53), one
+// TCP listener per allowed port and two raw sockets that only observe (UDP datagrams and TCP SYNs,
+// for the audit trail), and sends them all to mcpcell over a unix socket with SCM_RIGHTS, then
+// closes its copies. mcpcell accepts on them from its own thread and dials out from the host's
 // namespace; nothing of mcpcell runs inside, and no socket file appears in the sandbox.
 //
 // Everything here runs between clone and exec: only system calls, no allocation, no locks.
@@ -33,15 +34,14 @@
 namespace mcpcell::net {
 
 // What /etc/resolv.conf inside the sandbox must say. The answer is local and immediate, so one try.
-inline constexpr const char kResolvConf[] =
-    "nameserver 127.0.0.53\noptions timeout:2 attempts:1\n";
+inline constexpr const char kResolvConf[] = "nameserver 127.0.0.53\noptions timeout:2 attempts:1\n";
 // Address added to lo inside (see above); never used as a destination.
 inline constexpr uint8_t kSandboxIfAddr[4] = {127, 100, 255, 254};
 
 struct SocketSpec {
-  int family = 0;     // AF_INET / AF_INET6
-  int type = 0;       // SOCK_STREAM / SOCK_DGRAM / SOCK_RAW
-  int protocol = 0;   // for SOCK_RAW: IPPROTO_UDP / IPPROTO_TCP (observe only, never bound)
+  int family = 0;    // AF_INET / AF_INET6
+  int type = 0;      // SOCK_STREAM / SOCK_DGRAM / SOCK_RAW
+  int protocol = 0;  // for SOCK_RAW: IPPROTO_UDP / IPPROTO_TCP (observe only, never bound)
   uint8_t addr[16] = {};
   uint16_t port = 0;
   bool optional = false;  // skipped when it cannot be bound (IPv6 disabled)

@@ -2,11 +2,11 @@
 // connection; the addresses are then checked and dialed as they are, never looked up again).
 //
 // The system resolver is getaddrinfo. For tests there is an override that never consults any real
-// resolver: MCPCELL_TEST_HOSTS="name=ADDR[,ADDR...][|ADDR...];name2=..." — each name answers with its
-// list, and "|" gives the answer for the next lookup (the last one repeats), which is how a test
-// plays a rebinding DNS server. Names not listed do not resolve. The override only replaces the
-// lookup: every answer is checked exactly like a real one. mcpcell announces it on stderr and in
-// the audit trail whenever it is in force.
+// resolver: MCPCELL_TEST_HOSTS="name=ADDR[,ADDR...][|ADDR...];name2=..." — each name answers with
+// its list, and "|" gives the answer for the next lookup (the last one repeats), which is how a
+// test plays a rebinding DNS server. Names not listed do not resolve. The override only replaces
+// the lookup: every answer is checked exactly like a real one. mcpcell announces it on stderr and
+// in the audit trail whenever it is in force.
 #pragma once
 
 #include <map>

@@ -16,9 +16,9 @@ TEST(Addr, StrictIpv4) {
   EXPECT_TRUE(parse_ipv4("255.255.255.255"));
   EXPECT_TRUE(parse_ipv4("0.0.0.0"));
   // Forms inet_aton accepts and resolvers/URL parsers disagree about.
-  for (const char* bad : {"0x7f.0.0.1", "0177.0.0.1", "127.1", "2130706433", "1.2.3.4.",
-                          "1.2.3", "1.2.3.256", " 1.2.3.4", "1.2.3.4 ", "1..2.3", "", "01.2.3.4",
-                          "1.2.3.4\n", "1.2.3.0004"})
+  for (const char* bad :
+       {"0x7f.0.0.1", "0177.0.0.1", "127.1", "2130706433", "1.2.3.4.", "1.2.3", "1.2.3.256",
+        " 1.2.3.4", "1.2.3.4 ", "1..2.3", "", "01.2.3.4", "1.2.3.4\n", "1.2.3.0004"})
     EXPECT_FALSE(parse_ipv4(bad)) << bad;
   std::string with_nul("1.2.3.4\0.5", 10);
   EXPECT_FALSE(parse_ipv4(with_nul));
@@ -66,8 +66,8 @@ TEST(Addr, Classes) {
 TEST(Addr, Ipv4HiddenInIpv6IsNeverPublic) {
   // Mapped, compatible, NAT64 (well-known and local), 6to4, Teredo — whatever they carry.
   for (const char* s : {"::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:8.8.8.8",
-                        "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
-                        "64:ff9b:1::7f00:1", "2002:7f00:1::1", "2001:0:4136:e378::1"})
+                        "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::7f00:1",
+                        "2002:7f00:1::1", "2001:0:4136:e378::1"})
     EXPECT_EQ(cls(s), AddrClass::kEmbedded) << s;
 }
 

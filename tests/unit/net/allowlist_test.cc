@@ -38,8 +38,9 @@ TEST(Names, Refused) {
       "a..b",
       ".example.com",
       "",
-      "b\xc3\xbc" "cher.example",  // raw UTF-8: IDNA A-label required
-      "ab--cd.example.com",          // reserved for IDNA
+      "b\xc3\xbc"
+      "cher.example",        // raw UTF-8: IDNA A-label required
+      "ab--cd.example.com",  // reserved for IDNA
       "xn--.example.com",
       "1.2.3.4",
       "127.1",
@@ -83,10 +84,10 @@ TEST(Entries, Parse) {
   ASSERT_TRUE(parse_entry("*:443", &e, &err));
   EXPECT_EQ(e.kind, Entry::kAny);
 
-  for (const char* bad : {"localhost", "example.com:0", "example.com:65536", "example.com:",
-                          "example.com:08", "*.com", "a.*.example.com", "*example.com",
-                          "example.com:53", "[::1", "[::1]x", "example.com.:443",
-                          "fe80::1", "0x7f.1:80", "exa%mple.com"})
+  for (const char* bad :
+       {"localhost", "example.com:0", "example.com:65536", "example.com:", "example.com:08",
+        "*.com", "a.*.example.com", "*example.com", "example.com:53", "[::1", "[::1]x",
+        "example.com.:443", "fe80::1", "0x7f.1:80", "exa%mple.com"})
     EXPECT_FALSE(parse_entry(bad, &e, &err)) << bad;
   EXPECT_FALSE(parse_entry(std::string("evil.com\0.example.com", 21), &e, &err));
 }
@@ -95,11 +96,11 @@ TEST(Entries, WildcardNeedsALabelBoundary) {
   Allowlist a = list({"*.example.com:443"});
   EXPECT_TRUE(a.match("api.example.com", 443));
   EXPECT_TRUE(a.match("a.b.example.com", 443));
-  EXPECT_FALSE(a.match("example.com", 443));          // apex is not a subdomain
-  EXPECT_FALSE(a.match("evil-example.com", 443));     // look-alike
+  EXPECT_FALSE(a.match("example.com", 443));       // apex is not a subdomain
+  EXPECT_FALSE(a.match("evil-example.com", 443));  // look-alike
   EXPECT_FALSE(a.match("evilexample.com", 443));
   EXPECT_FALSE(a.match("example.com.evil.net", 443));
-  EXPECT_FALSE(a.match("api.example.com", 80));       // port
+  EXPECT_FALSE(a.match("api.example.com", 80));  // port
   EXPECT_FALSE(a.match("api.example.co", 443));
 }
 

@@ -56,17 +56,17 @@ TEST(Dns, NulOrDotInsideALabelIsRefused) {
 
 TEST(Dns, MalformedMessages) {
   DnsQuery q;
-  EXPECT_FALSE(parse(std::string(5, '\0'), &q));                 // too short for an id
+  EXPECT_FALSE(parse(std::string(5, '\0'), &q));  // too short for an id
   std::string resp = query({"a", "com"});
   resp[2] |= 0x80;
-  EXPECT_FALSE(parse(resp, &q));                                 // a response: ignored
+  EXPECT_FALSE(parse(resp, &q));  // a response: ignored
   std::string two = query({"a", "com"});
   two[5] = 2;
-  EXPECT_EQ(parse(two, &q), dns::kFormErr);                      // two questions
+  EXPECT_EQ(parse(two, &q), dns::kFormErr);  // two questions
   std::string cut = query({"example", "com"});
   EXPECT_EQ(parse(cut.substr(0, cut.size() - 3), &q), dns::kFormErr);
   std::string ptr = std::string{0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0} + "\xc0\x0c";
-  EXPECT_EQ(parse(ptr, &q), dns::kFormErr);                      // compression loop
+  EXPECT_EQ(parse(ptr, &q), dns::kFormErr);  // compression loop
   std::string notify = query({"a", "com"});
   notify[2] = 0x20;  // opcode 4
   EXPECT_EQ(parse(notify, &q), dns::kNotImp);
@@ -78,7 +78,7 @@ TEST(Dns, BuildsAnAnswer) {
   std::string r = build_response(q, dns::kNoError, {IpAddr::v4(127, 100, 0, 1)}, 60);
   ASSERT_EQ(r.size(), 12 + q.question.size() + 16);
   EXPECT_EQ(static_cast<uint8_t>(r[2]) & 0x80, 0x80);  // QR
-  EXPECT_EQ(r[7], 1);                                   // one answer
+  EXPECT_EQ(r[7], 1);                                  // one answer
   EXPECT_EQ(r.substr(r.size() - 4), std::string("\x7f\x64\x00\x01", 4));
   std::string nx = build_response(q, dns::kNxDomain, {}, 60);
   EXPECT_EQ(nx[3] & 0xf, dns::kNxDomain);
@@ -96,9 +96,11 @@ TEST(Gate, DnsAnswersOnlyAllowedNames) {
   EXPECT_EQ(g.on_query(q).answers[0], a.answers[0]);  // stable
   parse(query({"x", "example", "org"}), &q);
   EXPECT_EQ(g.on_query(q).answers[0], IpAddr::v4(127, 100, 0, 2));
-  for (auto labels : std::vector<std::vector<std::string>>{
-           {"evil-example", "org"}, {"example", "org"}, {"evil", "com"},
-           {std::string("evil.com\0", 9), "example", "com"}}) {
+  for (auto labels :
+       std::vector<std::vector<std::string>>{{"evil-example", "org"},
+                                             {"example", "org"},
+                                             {"evil", "com"},
+                                             {std::string("evil.com\0", 9), "example", "com"}}) {
     parse(query(labels), &q);
     auto d = g.on_query(q);
     EXPECT_EQ(d.rcode, dns::kNxDomain);
@@ -129,9 +131,9 @@ TEST(Gate, ConnectionsAreDecidedByTheAddressTheyArriveAt) {
   EXPECT_TRUE(t.allowed);
   EXPECT_TRUE(t.is_name);
   EXPECT_EQ(t.host, "api.example.com");
-  EXPECT_FALSE(g.on_connect(mapped, 80).allowed);                          // wrong port
-  EXPECT_FALSE(g.on_connect(IpAddr::v4(127, 100, 0, 9), 443).allowed);     // never handed out
-  EXPECT_FALSE(g.on_connect(IpAddr::v4(127, 0, 0, 1), 443).allowed);       // IP literal
+  EXPECT_FALSE(g.on_connect(mapped, 80).allowed);                       // wrong port
+  EXPECT_FALSE(g.on_connect(IpAddr::v4(127, 100, 0, 9), 443).allowed);  // never handed out
+  EXPECT_FALSE(g.on_connect(IpAddr::v4(127, 0, 0, 1), 443).allowed);    // IP literal
   auto local = g.on_connect(IpAddr::v4(127, 0, 0, 1), 5432);
   EXPECT_TRUE(local.allowed);
   EXPECT_FALSE(local.is_name);
@@ -142,8 +144,8 @@ TEST(Gate, ConnectionsAreDecidedByTheAddressTheyArriveAt) {
 
 TEST(Gate, ResolvedAddressesAreChecked) {
   IpAddr own = IpAddr::v4(203, 0, 113, 77);
-  Gate g = gate({"api.example.com:443", "db.example.com:5432", "10.0.0.5:5432",
-                 "localhost:8080", "app.example.com:8080"},
+  Gate g = gate({"api.example.com:443", "db.example.com:5432", "10.0.0.5:5432", "localhost:8080",
+                 "app.example.com:8080"},
                 {own, IpAddr::v4(127, 0, 0, 1)});
   auto ok = g.check_addresses(443, {IpAddr::v4(93, 184, 215, 14)});
   EXPECT_EQ(ok.dial.size(), 1u);
@@ -153,7 +155,7 @@ TEST(Gate, ResolvedAddressesAreChecked) {
     EXPECT_TRUE(c.dial.empty()) << bad;
     EXPECT_NE(c.reason.find(bad), std::string::npos) << c.reason;
   }
-  EXPECT_TRUE(g.check_addresses(443, {own}).dial.empty());   // the machine itself
+  EXPECT_TRUE(g.check_addresses(443, {own}).dial.empty());  // the machine itself
   EXPECT_NE(g.check_addresses(443, {own}).reason.find("own address"), std::string::npos);
   // Named explicitly by an entry at that port: allowed (the server could dial it directly).
   EXPECT_EQ(g.check_addresses(5432, {IpAddr::v4(10, 0, 0, 5)}).dial.size(), 1u);
@@ -167,8 +169,8 @@ TEST(Gate, ResolvedAddressesAreChecked) {
 
 TEST(Resolver, OverrideAnswersInSequence) {
   std::string err;
-  auto r = OverrideResolver::parse("rebind.test=169.254.169.254|127.0.0.1;a.test=1.2.3.4,::1",
-                                   &err);
+  auto r =
+      OverrideResolver::parse("rebind.test=169.254.169.254|127.0.0.1;a.test=1.2.3.4,::1", &err);
   ASSERT_TRUE(r) << err;
   EXPECT_EQ(r->resolve("rebind.test", &err), std::vector<IpAddr>{IpAddr::v4(169, 254, 169, 254)});
   EXPECT_EQ(r->resolve("rebind.test", &err), std::vector<IpAddr>{IpAddr::v4(127, 0, 0, 1)});

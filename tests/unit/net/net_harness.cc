@@ -10,8 +10,8 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,10 +66,14 @@ int main(int argc, char** argv) {
       break;
     }
     if (i + 1 >= argc) return usage();
-    if (a == "--allow") entries.push_back(argv[++i]);
-    else if (a == "--audit") audit_path = argv[++i];
-    else if (a == "--phase") phase = argv[++i];
-    else return usage();
+    if (a == "--allow")
+      entries.push_back(argv[++i]);
+    else if (a == "--audit")
+      audit_path = argv[++i];
+    else if (a == "--phase")
+      phase = argv[++i];
+    else
+      return usage();
   }
   if (i >= argc) return usage();
   char** cmd = argv + i;
