@@ -239,4 +239,9 @@ inline int open_sockets_in_netns(const SocketPlan& plan, int channel_fd, const c
   return err;
 }
 
+// The same, in the shape of sandbox::Policy::NetnsSetup::fn: `arg` points at the SocketPlan.
+inline int netns_setup_hook(const void* arg, int channel_fd, const char** step) {
+  return open_sockets_in_netns(*static_cast<const SocketPlan*>(arg), channel_fd, step);
+}
+
 }  // namespace mcpcell::net
