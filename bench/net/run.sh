@@ -28,7 +28,7 @@ for mode in upload download; do
   for r in $(seq "$ROUNDS"); do
     d=$("$BENCH" "$mode" 127.0.0.1 "$PORT" "$BYTES" | field MBps)
     e=$(egress "$mode" bench.example.test "$PORT" "$BYTES" 2>/dev/null | field MBps)
-    printf '%-22s %11s MB/s %9s MB/s %8s\n' "$mode 100 MB (round $r)" "$d" "$e" "$(echo "scale=2; $e / $d" | bc)"
+    printf '%-22s %11s MB/s %9s MB/s %8s\n' "$mode 100 MB (round $r)" "$d" "$e" "$(awk -v e="$e" -v d="$d" 'BEGIN{printf "%.2f", e/d}')"
   done
 done
 for r in $(seq "$ROUNDS"); do
