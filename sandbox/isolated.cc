@@ -125,6 +125,7 @@ struct ChildPlan {
   std::vector<Source> sources;
   std::vector<Step> steps;
   std::string cwd, home;
+  Policy::NetnsSetup netns;
   std::vector<std::pair<int, rlimit>> rlimits;
   std::vector<std::pair<std::string, std::string>> root_opts = {{"size", "16m"}, {"mode", "0755"}};
   cap_t no_caps = nullptr;
@@ -387,6 +388,11 @@ int send_fd(int sock, int fd) {
             [] { return ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : errno; });
   steps.run("set hostname", [] { return ::sethostname("mcpcell", 7) == 0 ? 0 : errno; });
   steps.run("bring up loopback", [] { return loopback_up(); });
+  if (plan.netns.fn) {
+    const char* what = "network namespace setup";
+    int e = plan.netns.fn(plan.netns.arg, plan.netns.channel_fd, &what);
+    if (e != 0) steps.fail(what, e);
+  }
   steps.run("make mounts private", [] {
     return ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 ? 0 : errno;
   });
@@ -707,7 +713,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
                  hidden = nlohmann::json::array();
   for (const char* d : kSystemDirs) mirror(cp, d, &ro);
   for (const char* e : kEtcEntries) mirror(cp, std::string("/etc/") + e, nullptr);
-  for (const auto& [name, content] : synthesize_etc(ids.uid, ids.gid, ids.user, home)) {
+  for (auto [name, content] : synthesize_etc(ids.uid, ids.gid, ids.user, home)) {
+    if (name == "resolv.conf" && !policy.resolv_conf.empty()) content = policy.resolv_conf;
     Step s = mk(Op::File, "etc/" + name, content);
     s.mode = 0644;
     s.name = "write /etc/" + name;
@@ -878,6 +885,7 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   cp.uid_map = std::to_string(ids.uid) + " " + std::to_string(ids.uid) + " 1\n";
   cp.gid_map = std::to_string(ids.gid) + " " + std::to_string(ids.gid) + " 1\n";
   cp.stdio = stdio;
+  cp.netns = policy.netns_setup;
   cp.no_caps = cap_init();
   info["capabilities"] = "none (bounding set empty, securebits locked)";
   info["no_new_privs"] = true;

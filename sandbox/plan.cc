@@ -271,6 +271,10 @@ std::vector<std::string> installation_grants(const std::string& resolved_exe,
   // A candidate that is the home (or above it) or holds something protected is too broad.
   auto too_broad = [&](const std::string& c) {
     if (c == "/" || (!home_n.empty() && path_within(home_n, c))) return true;
+    for (const char* never : kNeverExactly)
+      if (c == never) return true;
+    for (const char* never : kNeverWithin)
+      if (path_within(c, never)) return true;
     for (const auto& q : prot)
       if (path_within(q, c)) return true;
     for (const auto& q : persist)

@@ -36,6 +36,15 @@ struct Policy {
   Limits limits;
   std::vector<std::string> syscall_groups;    // extra systemd-style groups to allow, e.g. "@debug"
   std::string cwd;                            // working directory inside (default: mcpcell's cwd)
+  // Runs in the child inside the new network namespace while it still holds capabilities there,
+  // before the filesystem is built (e.g. net::open_sockets_in_netns). Must be async-signal-safe
+  // and allocation-free. Returns 0 or an errno value and points *step at what failed.
+  struct NetnsSetup {
+    int (*fn)(const void* arg, int channel_fd, const char** step) = nullptr;
+    const void* arg = nullptr;  // alive until spawn() returns
+    int channel_fd = -1;        // the child's end of the caller's channel (closed in the child)
+  } netns_setup;
+  std::string resolv_conf;  // /etc/resolv.conf inside; empty: a resolver that fails fast
 };
 
 struct Stdio {

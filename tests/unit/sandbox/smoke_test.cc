@@ -1,0 +1,221 @@
+// Real spawns through the isolated path: /bin/true, exit statuses, refused syscalls reported
+// through the notification fd, the view from inside, and fail-closed errors. Skips only when the
+// kernel cannot create the namespaces at all (printing why).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "sandbox/sandbox.h"
+
+namespace mcpcell::sandbox {
+namespace {
+
+struct Outcome {
+  bool ok = false;
+  int exit_code = -1;  // mcpcell-style: status, or 128+N
+  std::string out, error;
+  std::vector<Denial> denials;
+  nlohmann::json info;
+};
+
+struct SmokeTest : ::testing::Test {
+  std::filesystem::path dir;
+  void SetUp() override {
+    char tmpl[] = "/tmp/mcpcell-sandbox-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  Policy policy() {
+    Policy p;
+    p.server_name = "smoke";
+    p.state_dir = dir / "state";
+    p.config_dir = dir / "config";
+    p.cwd = "/";
+    return p;
+  }
+  Outcome run(const Policy& p, const std::vector<std::string>& argv) {
+    Outcome r;
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return r;
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    Stdio io{null, out[1], null};
+    SpawnResult s = spawn(p, argv, io);
+    ::close(out[1]);
+    ::close(null);
+    if (!s.ok) {
+      ::close(out[0]);
+      r.error = s.error;
+      r.exit_code = s.exit_code;
+      return r;
+    }
+    r.ok = true;
+    r.info = s.child.info;
+    bool out_open = true;
+    for (;;) {
+      pollfd fds[3] = {{s.child.pidfd, POLLIN, 0}, {s.child.notify_fd, POLLIN, 0},
+                       {out_open ? out[0] : -1, POLLIN, 0}};
+      if (::poll(fds, 3, 20000) <= 0) {
+        signal_tree(s.child, SIGKILL);
+        break;
+      }
+      if (fds[1].revents & POLLIN)
+        if (auto d = answer_notification(s.child.notify_fd)) r.denials.push_back(*d);
+      if (fds[2].revents & (POLLIN | POLLHUP)) {
+        char buf[4096];
+        ssize_t n = ::read(out[0], buf, sizeof buf);
+        if (n > 0) r.out.append(buf, static_cast<size_t>(n));
+        else out_open = false;
+      }
+      if ((fds[0].revents & POLLIN) && !out_open) break;
+      if ((fds[0].revents & POLLIN) && !(fds[2].revents & POLLIN)) break;
+    }
+    int status = 0;
+    ::waitpid(s.child.pid, &status, 0);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(out[0], buf, sizeof buf)) > 0) r.out.append(buf, static_cast<size_t>(n));
+    ::close(out[0]);
+    ::close(s.child.pidfd);
+    if (s.child.notify_fd >= 0) ::close(s.child.notify_fd);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+  }
+  // Skips when the kernel cannot make namespaces here; otherwise the run must have started.
+  bool started(const Outcome& r) {
+    if (!r.ok && r.error.find("cannot create the sandbox's namespaces") != std::string::npos) {
+      std::printf("SKIP: %s\n", r.error.c_str());
+      return false;
+    }
+    EXPECT_TRUE(r.ok) << r.error;
+    return r.ok;
+  }
+};
+
+TEST_F(SmokeTest, TrueRunsIsolated) {
+  Outcome r = run(policy(), {"/bin/true"});
+  if (!started(r)) GTEST_SKIP();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.info.value("isolated", false));
+  EXPECT_EQ(r.info["namespaces"].size(), 7u);
+  EXPECT_TRUE(r.info.contains("landlock"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "state/homes/smoke"));
+}
+
+TEST_F(SmokeTest, ExitStatusesPropagate) {
+  Outcome r = run(policy(), {"/bin/sh", "-c", "exit 7"});
+  if (!started(r)) GTEST_SKIP();
+  EXPECT_EQ(r.exit_code, 7);
+  r = run(policy(), {"/bin/sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM);
+}
+
+TEST_F(SmokeTest, TheViewFromInside) {
+  Outcome r = run(policy(), {"/bin/sh", "-c",
+                         "cat /proc/self/status | grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):';"
+                         "ls /proc | grep -c '^[0-9]';"
+                         "hostname; echo HOME=$HOME; ls /run /sys /home 2>&1 | head -3;"
+                         "touch /usr/x 2>&1; touch /x 2>&1; touch $HOME/ok && echo home-writable"});
+  if (!started(r)) GTEST_SKIP();
+  EXPECT_NE(r.out.find("CapEff:\t0000000000000000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapBnd:\t0000000000000000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Seccomp:\t2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mcpcell\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HOME=" + (dir / "state/homes/smoke").string()), std::string::npos);
+  EXPECT_NE(r.out.find("'/run': No such file"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'/sys': No such file"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("home-writable"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "state/homes/smoke/ok"));
+}
+
+TEST_F(SmokeTest, RefusedSyscallsAreReportedAndAnswered) {
+  // python3 is in /usr: io_uring_setup (ENOSYS), bpf (EPERM), TIOCSTI with high bits (EPERM).
+  const char* script =
+      "import ctypes, errno\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "libc.syscall.restype = ctypes.c_long\n"
+      "def t(*a):\n"
+      "  r = libc.syscall(*[ctypes.c_long(x) for x in a]); print(r, ctypes.get_errno())\n"
+      "t(425, 1, 0)\n"
+      "t(321, 0, 0, 0)\n"
+      "t(16, 0, (1 << 32) | 0x5412, 0)\n";
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  Outcome r = run(policy(), {"/usr/bin/python3", "-c", script});
+  if (!started(r)) GTEST_SKIP();
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("-1 38\n-1 1\n-1 1\n"), std::string::npos) << r.out;
+  std::vector<std::string> names;
+  for (const auto& d : r.denials) names.push_back(d.syscall);
+  for (const char* want : {"io_uring_setup", "bpf", "ioctl"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  for (const auto& d : r.denials) {
+    if (d.syscall == "io_uring_setup") {
+      EXPECT_EQ(d.error, ENOSYS);
+    }
+    if (d.syscall == "bpf") {
+      EXPECT_EQ(d.error, EPERM);
+      EXPECT_GT(d.pid, 0);
+      EXPECT_NE(d.comm, "");
+    }
+  }
+}
+
+TEST_F(SmokeTest, CommandErrors) {
+  Outcome r = run(policy(), {"/no/such/binary"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.exit_code, 127);
+  // Exists on the host but is masked inside (an empty mode-0 file): not executable.
+  std::filesystem::path exe = dir / "tool";
+  std::filesystem::copy_file("/bin/true", exe);
+  Policy p = policy();
+  p.fs_hide = {exe.string()};  // hide wins over the automatic grant
+  r = run(p, {exe.string()});
+  if (!r.ok && r.error.find("namespaces") != std::string::npos) GTEST_SKIP();
+  EXPECT_EQ(r.exit_code, 126) << r.error;
+  EXPECT_NE(r.error.find("could not start"), std::string::npos) << r.error;
+}
+
+TEST_F(SmokeTest, UnknownSyscallGroupFailsClosed) {
+  Policy p = policy();
+  p.syscall_groups = {"@mount"};
+  Outcome r = run(p, {"/bin/true"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.exit_code, 125);
+}
+
+TEST_F(SmokeTest, GrantsAndMasks) {
+  std::filesystem::create_directories(dir / "data/secret");
+  std::filesystem::create_directories(dir / "out");
+  { std::FILE* f = std::fopen((dir / "data/readme").c_str(), "w"); std::fputs("hello", f); std::fclose(f); }
+  { std::FILE* f = std::fopen((dir / "data/secret/key").c_str(), "w"); std::fputs("k", f); std::fclose(f); }
+  Policy p = policy();
+  p.fs_read = {(dir / "data").string()};
+  p.fs_write = {(dir / "out").string()};
+  p.fs_hide = {(dir / "data/secret").string()};
+  std::string d = dir.string();
+  Outcome r = run(p, {"/bin/sh", "-c",
+                  "cat " + d + "/data/readme; echo; cat " + d + "/data/secret/key 2>&1;"
+                  "touch " + d + "/data/new 2>&1; echo x > " + d + "/out/file && echo wrote"});
+  if (!started(r)) GTEST_SKIP();
+  EXPECT_NE(r.out.find("hello\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("k\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("wrote"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out/file"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "data/new"));
+}
+
+}  // namespace
+}  // namespace mcpcell::sandbox
