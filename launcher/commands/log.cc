@@ -80,7 +80,7 @@ std::string human(const nlohmann::json& r) {
                      r.value("event", "?");
   for (auto it = r.begin(); it != r.end(); ++it) {
     const std::string& k = it.key();
-    if (k == "ts" || k == "server" || k == "session" || k == "event") continue;
+    if (k == "ts" || k == "server" || k == "session" || k == "event" || k == "prev") continue;
     std::string v = it->is_string() ? it->get<std::string>() : it->dump();
     if (v.size() > 160) v = v.substr(0, 157) + "...";
     line += "  " + k + "=" + v;

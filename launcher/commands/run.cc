@@ -13,6 +13,7 @@
 #include "io/paths.h"
 #include "io/relay.h"
 #include "sandbox/sandbox.h"
+#include "scan/scan_filter.h"
 
 namespace mcpcell {
 namespace fs = std::filesystem;
@@ -171,7 +172,9 @@ int cmd_run(const Args& args) {
   ::close(pipes.server_out[1]);
   ::close(pipes.server_err[1]);
 
-  nlohmann::json command = opt.argv;
+  // The command line can carry a token (`--api-key sk-...`): records get it redacted.
+  nlohmann::json command = nlohmann::json::array();
+  for (const std::string& a : opt.argv) command.push_back(redact_text(a));
   if (!spawned.ok) {
     audit->event("session.start", {{"command", command}, {"profile", session.profile},
                                    {"sandbox", nlohmann::json::object()}, {"started", false}});
@@ -195,6 +198,7 @@ int cmd_run(const Args& args) {
   rc.max_line = opt.max_line_bytes;
   rc.client_in = client_in;
   rc.client_out = client_out;
+  rc.redact_text = redact_text;
   Relay relay(rc, *chain, *audit, session);
   std::string reason;
   int exit_code = relay.run(spawned.child,
