@@ -4,7 +4,6 @@
 
 namespace mcpcell {
 
-int cmd_profile(const Args&) { return not_yet_supported("mcpcell profile"); }
 int cmd_doctor(const Args&) { return not_yet_supported("mcpcell doctor"); }
 int cmd_wrap(const Args&) { return not_yet_supported("mcpcell wrap"); }
 int cmd_unwrap(const Args&) { return not_yet_supported("mcpcell unwrap"); }
