@@ -1,6 +1,12 @@
 #include "scan/engine.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include <hs/hs.h>
 
@@ -21,7 +27,37 @@ std::unique_ptr<RE2> compile_re2(const std::string& pattern, std::string* error)
   return re;
 }
 
-std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status) {
+namespace {
+
+uint64_t fnv1a(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return (h ^ 0xFF) * 1099511628211ULL;  // separator, so ("ab","c") differs from ("a","bc")
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return n == 0;
+}
+
+void write_file(const std::string& dir, const std::string& path, const char* data, size_t size) {
+  ::mkdir(dir.c_str(), 0700);
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  bool ok = ::write(fd, data, size) == static_cast<ssize_t>(size);
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
+                                      const std::string& cache_dir) {
   std::unique_ptr<Engine> e(new Engine());
   e->rules_ = std::move(rules);
   std::vector<const char*> exprs;
@@ -51,7 +87,20 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status) {
     flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER);
     ids.push_back(static_cast<unsigned>(i));
   }
-  if (!exprs.empty()) {
+  std::string cache_path;
+  if (!exprs.empty() && !cache_dir.empty()) {
+    uint64_t h = fnv1a(1469598103934665603ULL, hs_version());
+    for (size_t i = 0; i < exprs.size(); ++i)
+      h = fnv1a(h, exprs[i]) ^ (static_cast<uint64_t>(flags[i]) << 1);
+    char name[40];
+    std::snprintf(name, sizeof name, "/scan-%016llx.hsdb", static_cast<unsigned long long>(h));
+    cache_path = cache_dir + name;
+    std::string bytes;
+    if (read_file(cache_path, &bytes) &&
+        hs_deserialize_database(bytes.data(), bytes.size(), &e->db_) != HS_SUCCESS)
+      e->db_ = nullptr;
+  }
+  if (!exprs.empty() && !e->db_) {
     hs_compile_error_t* cerr = nullptr;
     if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                          static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &e->db_,
@@ -62,6 +111,16 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status) {
       *status = Status::Error("rule " + id + ": " + what);
       return nullptr;
     }
+    if (!cache_path.empty()) {
+      char* bytes = nullptr;
+      size_t size = 0;
+      if (hs_serialize_database(e->db_, &bytes, &size) == HS_SUCCESS) {
+        write_file(cache_dir, cache_path, bytes, size);
+        std::free(bytes);
+      }
+    }
+  }
+  if (e->db_) {
     if (hs_alloc_scratch(e->db_, &e->scratch_) != HS_SUCCESS) {
       *status = Status::Error("cannot allocate Hyperscan scratch");
       return nullptr;

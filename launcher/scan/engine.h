@@ -28,7 +28,12 @@ struct Span {
 
 class Engine {
  public:
-  static std::unique_ptr<Engine> build(std::vector<Rule> rules, Status* status);
+  // Compiling the Hyperscan database takes a few hundred milliseconds; when `cache_dir` is given
+  // the serialized database is kept there (keyed by a hash of the patterns and the library
+  // version) and later sessions load it in about a millisecond. A cache that does not load is
+  // recompiled and rewritten.
+  static std::unique_ptr<Engine> build(std::vector<Rule> rules, Status* status,
+                                       const std::string& cache_dir = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

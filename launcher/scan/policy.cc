@@ -34,7 +34,8 @@ Status compile_list(const json& j, const std::string& where, std::vector<std::un
 
 }  // namespace
 
-std::unique_ptr<Policy> Policy::build(const json& scan_in, const RuleBook& book, Status* status) {
+std::unique_ptr<Policy> Policy::build(const json& scan_in, const RuleBook& book, Status* status,
+                                      const std::string& cache_dir) {
   static const json kEmpty = json::object();
   const json& scan = scan_in.is_object() ? scan_in : kEmpty;
   if (!scan_in.is_null() && !scan_in.is_object()) {
@@ -182,7 +183,7 @@ std::unique_ptr<Policy> Policy::build(const json& scan_in, const RuleBook& book,
     }
   }
 
-  p->engine_ = Engine::build(std::move(selected), &s);
+  p->engine_ = Engine::build(std::move(selected), &s, cache_dir);
   if (!p->engine_) return fail(s);
   *status = Status::Ok();
   return p;

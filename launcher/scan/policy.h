@@ -25,7 +25,7 @@ class Policy {
  public:
   // `scan` is ChainConfig.policy["scan"] (null or absent means the defaults).
   static std::unique_ptr<Policy> build(const nlohmann::json& scan, const RuleBook& book,
-                                       Status* status);
+                                       Status* status, const std::string& cache_dir = {});
 
   bool enabled() const { return enabled_; }
   Engine& engine() { return *engine_; }

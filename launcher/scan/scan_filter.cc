@@ -270,6 +270,15 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
   return FilterStatus::Continue;
 }
 
+// Where compiled databases are cached: set by the first filter built (the state directory).
+std::mutex g_cache_mu;
+std::string g_cache_dir;
+
+std::string cache_dir() {
+  std::lock_guard<std::mutex> lock(g_cache_mu);
+  return g_cache_dir;
+}
+
 }  // namespace
 
 std::unique_ptr<Filter> make_scan_filter(const ChainConfig& config, Status* status) {
@@ -279,8 +288,12 @@ std::unique_ptr<Filter> make_scan_filter(const ChainConfig& config, Status* stat
     *status = s;
     return nullptr;
   }
+  if (!config.state_dir.empty()) {
+    std::lock_guard<std::mutex> lock(g_cache_mu);
+    g_cache_dir = (config.state_dir / "cache").string();
+  }
   auto it = config.policy.find("scan");
-  auto policy = scan::Policy::build(it == config.policy.end() ? json() : *it, book, status);
+  auto policy = scan::Policy::build(it == config.policy.end() ? json() : *it, book, status, cache_dir());
   if (!policy) return nullptr;
   return std::make_unique<ScanFilter>(std::move(policy));
 }
@@ -291,7 +304,7 @@ std::string redact_text(std::string_view text) {
     Status s;
     const scan::RuleBook& book = scan::builtin_rules(&s);
     json only_secrets = {{"categories", {{"poisoning", {{"enabled", false}}}, {"hidden", {{"enabled", false}}}}}};
-    return s ? scan::Policy::build(only_secrets, book, &s) : nullptr;
+    return s ? scan::Policy::build(only_secrets, book, &s, cache_dir()) : nullptr;
   }();
   if (!policy) return std::string(text);
   std::lock_guard<std::mutex> lock(mu);

@@ -121,3 +121,33 @@ TEST(Policy, ResolutionOrder) {
 
 }  // namespace
 }  // namespace mcpcell::scan
+
+namespace mcpcell::scan {
+namespace {
+
+TEST(Engine, CompiledDatabaseIsCachedAndReloaded) {
+  char tmpl[] = "/tmp/scan-cache-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = std::string(tmpl) + "/cache";
+  Status s;
+  auto first = Policy::build(nullptr, book(), &s, dir);
+  ASSERT_TRUE(first) << s.message();
+  auto second = Policy::build(nullptr, book(), &s, dir);
+  ASSERT_TRUE(second) << s.message();
+  std::vector<Span> spans;
+  second->engine().find("key AKIAQYLPMN5HHHFPZAM2", &spans);
+  ASSERT_EQ(spans.size(), 1u);
+  // A corrupt cache is recompiled, not trusted.
+  std::string cmd = "for f in " + dir + "/*.hsdb; do echo garbage > $f; done";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  auto third = Policy::build(nullptr, book(), &s, dir);
+  ASSERT_TRUE(third) << s.message();
+  spans.clear();
+  third->engine().find("key AKIAQYLPMN5HHHFPZAM2", &spans);
+  EXPECT_EQ(spans.size(), 1u);
+  std::string rm = std::string("rm -rf ") + tmpl;
+  EXPECT_EQ(system(rm.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace mcpcell::scan
