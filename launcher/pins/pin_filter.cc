@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <future>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -129,6 +130,16 @@ class PinFilter : public Filter {
   }
 
   std::string_view name() const override { return "pins"; }
+
+  // Hashing an interpreter the first time takes a few hundred ms: do it while the server starts.
+  // What npx or uvx resolve exists only once the server runs, so those wait for its answer.
+  void on_start(FilterContext&) override {
+    if (mode_ == Mode::off || !package_of(launch_.argv).ecosystem.empty()) return;
+    launch_future_ = std::async(std::launch::async, [launch = launch_, cache = hash_cache_]() mutable {
+      PackageInfo info = describe_launch(launch, &cache);
+      return std::make_pair(std::move(info), std::move(cache));
+    });
+  }
 
   void on_end(FilterContext&) override {
     std::string now = rfc3339_now();
@@ -493,7 +504,14 @@ class PinFilter : public Filter {
 
   // Pins the launched code; returns true when the session must be refused.
   bool check_package(FilterContext& ctx) {
-    PackageInfo pkg = describe_launch(launch_, &hash_cache_);
+    PackageInfo pkg;
+    if (launch_future_.valid()) {
+      auto [info, cache] = launch_future_.get();
+      pkg = std::move(info);
+      hash_cache_ = std::move(cache);
+    } else {
+      pkg = describe_launch(launch_, &hash_cache_);
+    }
     json cache = hash_cache_;
     saver_.push([cache](ServerPins& s) {
       for (auto it = cache.begin(); it != cache.end(); ++it) s.hash_cache[it.key()] = it.value();
@@ -566,6 +584,7 @@ class PinFilter : public Filter {
   std::set<std::string> seen_;
   json hash_cache_;
   LaunchContext launch_;
+  std::future<std::pair<PackageInfo, json>> launch_future_;
   bool init_result_seen_ = false;
   bool client_initialized_ = false;
   bool blocked_ = false;
