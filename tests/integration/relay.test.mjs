@@ -83,7 +83,10 @@ describe('SDK client through mcpcell', () => {
       const rTools = (await relayed.client.listTools()).tools.map((x) => x.name).sort();
       assert.deepEqual(rTools, dTools);
       assert.ok(rTools.includes('trigger-sampling-request'));
-      assert.equal(relayed.seen.listChanged, direct.seen.listChanged);
+      // The pin filter may hold list_changed while it re-checks the lists and coalesce a burst
+      // into fewer notifications; what matters is that the client hears of the change.
+      assert.ok(relayed.seen.listChanged >= 1 && relayed.seen.listChanged <= direct.seen.listChanged,
+        `list_changed: ${relayed.seen.listChanged} through mcpcell, ${direct.seen.listChanged} direct`);
 
       const sampled = await relayed.client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } });
       assert.match(JSON.stringify(sampled), new RegExp(FAKE_REPLY));
