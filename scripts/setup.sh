@@ -83,10 +83,10 @@ npm_install() {
   local dir="$1"
   local stamp="$dir/node_modules/.mcpcell-lock-stamp"
   if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
-    say "npm peers in ${dir#$ROOT/}: up to date"
+    say "npm peers in ${dir#"$ROOT"}/: up to date"
     return
   fi
-  say "npm ci in ${dir#$ROOT/}"
+  say "npm ci in ${dir#"$ROOT"}/"
   (cd "$dir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
   cp "$dir/package-lock.json" "$stamp"
 }
@@ -125,11 +125,13 @@ demo() {
   cd "$ROOT/scripts"
 
   local wrap=("$mcpcell" --allow-read "$ROOT" --)
-  if ! "${cli[@]}" "${wrap[@]}" "${server[@]}" --method tools/list >/dev/null 2>"$ROOT/build/demo/probe.err"; then
-    say "The sandbox is not available here ($(grep -m1 'mcpcell:' "$ROOT/build/demo/probe.err" || echo 'see mcpcell doctor'));"
-    echo "    the demo continues with --no-sandbox (relay, audit log, no isolation)." >&2
+  local probe
+  if ! probe="$("$mcpcell" --quiet --allow-read "$ROOT" -- node -e 0 </dev/null 2>&1)"; then
+    say "The sandbox is not available here: $(printf '%s\n' "$probe" | grep -m1 'mcpcell:' || echo 'see mcpcell doctor')"
+    echo "    The demo continues with --no-sandbox (relay, pins, scanning, audit log; no isolation)." >&2
     wrap=("$mcpcell" --no-sandbox --)
   fi
+  rm -rf "$XDG_STATE_HOME/mcpcell"  # the log below shows the demo's sessions only
 
   say "Demo: the Inspector CLI (a real MCP client) talks to server-everything through mcpcell"
   echo "    \$ mcp-inspector-cli --cli ${wrap[*]##*/} server-everything --method tools/list" >&2
@@ -138,14 +140,21 @@ demo() {
   echo "    \$ ... --method tools/call --tool-name echo --tool-arg message='hello through mcpcell'" >&2
   "${cli[@]}" "${wrap[@]}" "${server[@]}" --method tools/call --tool-name echo \
     --tool-arg 'message=hello through mcpcell' 2>/dev/null | sed 's/^/    /'
+  echo
   echo "    \$ ... --method tools/call --tool-name get-sum --tool-arg a=2 b=3" >&2
   "${cli[@]}" "${wrap[@]}" "${server[@]}" --method tools/call --tool-name get-sum \
     --tool-arg a=2 b=3 2>/dev/null | sed 's/^/    /'
-
-  say "What mcpcell recorded (mcpcell log; the same records as JSON with 'mcpcell log --json'):"
-  "$mcpcell" log | tail -n 40
   echo
-  echo "Audit log: $XDG_STATE_HOME/mcpcell/audit.jsonl"
+
+  say "What mcpcell recorded: every session, message, pin and finding (mcpcell log)"
+  "$mcpcell" log --json |
+    node -e 'let n={};require("readline").createInterface({input:process.stdin}).on("line",l=>{const e=JSON.parse(l).event;n[e]=(n[e]||0)+1}).on("close",()=>console.log("    records by event: "+Object.entries(n).map(([k,v])=>k+" "+v).join(", ")))'
+  echo "    \$ mcpcell log --event session." >&2
+  "$mcpcell" log --event session.
+  echo "    \$ mcpcell log | tail -n 8     (the last call: messages with direction, method or id, size, hash)" >&2
+  "$mcpcell" log | tail -n 8
+  echo
+  echo "Audit log: $XDG_STATE_HOME/mcpcell/audit.jsonl (mcpcell log --json prints it as records)"
 }
 
 run_tests() {
