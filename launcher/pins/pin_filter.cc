@@ -93,7 +93,7 @@ struct Recheck {
   bool dirty = false;  // another notification arrived while fetching
   int restarts = 0;
   size_t pages = 0;
-  std::string held;  // the notification, released once the lists are judged
+  std::vector<std::string> held;  // the notifications, released once the lists are judged
 };
 
 struct PrivateRequest {
@@ -216,13 +216,15 @@ class PinFilter : public Filter {
       return FilterStatus::Continue;
     Recheck& r = rechecks_[std::string(msg.info().method)];
     if (r.in_flight) {
-      r.dirty = true;  // coalesced: the held notification stands for this one too
+      // One more fetch covers it; the client still gets every notification, as the server sent.
+      r.dirty = true;
+      if (r.held.size() < 1024) r.held.emplace_back(msg.bytes());
       return FilterStatus::Stop;
     }
     r = Recheck();
     r.methods = std::move(lists);
     r.in_flight = true;
-    r.held = std::string(msg.bytes());
+    r.held.emplace_back(msg.bytes());
     request_page(std::string(msg.info().method), list_kind_for_method(r.methods[0]), "", ctx);
     return FilterStatus::Stop;
   }
@@ -277,7 +279,7 @@ class PinFilter : public Filter {
       request_page(req.notification, list_kind_for_method(r.methods[0]), "", ctx);
       return FilterStatus::Stop;
     }
-    ctx.send(Direction::s2c, std::move(r.held));
+    for (auto& line : r.held) ctx.send(Direction::s2c, std::move(line));
     rechecks_.erase(req.notification);
     return FilterStatus::Stop;
   }

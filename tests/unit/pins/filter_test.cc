@@ -286,7 +286,7 @@ TEST_F(PinFilterTest, ListChangedIsHeldUntilTheNewListIsJudged) {
   ctx_.sent.clear();
   const std::string note = R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})";
   EXPECT_EQ(server(note), FilterStatus::Stop);
-  EXPECT_EQ(server(note), FilterStatus::Stop);  // coalesced while the check runs
+  EXPECT_EQ(server(note), FilterStatus::Stop);  // held too; one more fetch covers it
   ASSERT_EQ(ctx_.sent.size(), 1u);
   EXPECT_EQ(ctx_.sent[0].first, Direction::c2s);
   json req = json::parse(ctx_.sent[0].second);
@@ -315,9 +315,11 @@ TEST_F(PinFilterTest, ListChangedIsHeldUntilTheNewListIsJudged) {
   std::string again = R"({"jsonrpc":"2.0","id":)" + req["id"].dump() + R"(,"result":{"tools":[)" +
                       tool("a", "A").dump() + "," + tool("b", "B").dump() + "]}}";
   EXPECT_EQ(server(again), FilterStatus::Stop);
-  ASSERT_EQ(ctx_.sent.size(), 1u);
-  EXPECT_EQ(ctx_.sent[0].first, Direction::s2c);
-  EXPECT_EQ(ctx_.sent[0].second, note);
+  ASSERT_EQ(ctx_.sent.size(), 2u);  // both notifications, as the server sent them
+  for (const auto& [dir, line] : ctx_.sent) {
+    EXPECT_EQ(dir, Direction::s2c);
+    EXPECT_EQ(line, note);
+  }
   // Changed during the session: withheld from then on, even though the server reverted it.
   EXPECT_EQ(names(respond("tools/list", {{"tools", {tool("a", "A"), tool("b", "B")}}})),
             std::vector<std::string>{"b"});
