@@ -585,7 +585,7 @@ def judge(suite, w, case, r, host_verdict):
             missing = [n for n in case.audit if n not in names]
             if missing:
                 return 'FAIL', f'{detail}; but no sandbox.denied record for {",".join(missing)} (got {names or "none"})'
-        detail += f' [audit: sandbox.denied {",".join(sorted(set(names)))}]'
+        detail += f' [audit: sandbox.denied {",".join(sorted(set(names) - {"(record)"}))}]'
     return 'PASS', detail
 
 
@@ -595,7 +595,9 @@ def write_check(rel):
     def check(w, r):
         p = w.path(rel)
         before = w.snapshot[rel]
-        canary = w.canary('write-' + rel).encode()
+        # The payload line itself: the bare token also shows up legitimately in mcpcell's audit log
+        # (session.start records the probe's command line).
+        canary = b'# ' + w.canary('write-' + rel).encode()
         try:
             with open(p, 'rb') as f:
                 after = f.read()
@@ -1041,7 +1043,7 @@ def main():
     ap.add_argument('--only', help='regex on case ids')
     ap.add_argument('--users', help='comma-separated users (default: root and mcpcell-test as root, else yourself)')
     ap.add_argument('--forkbomb-cap', type=int, default=int(os.environ.get('ESCAPE_FORKBOMB_CAP', 8192)))
-    ap.add_argument('--memhog-mib', type=int, default=int(os.environ.get('ESCAPE_MEMHOG_MIB', 4096)))
+    ap.add_argument('--memhog-mib', type=int, default=int(os.environ.get('ESCAPE_MEMHOG_MIB', 6144)))
     ap.add_argument('--strict', action='store_true', help='also fail on cases beyond issue 3 ("extra")')
     ap.add_argument('--json', help='write every verdict to this file')
     ap.add_argument('--keep', action='store_true', help='keep the throwaway homes')
