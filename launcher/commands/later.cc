@@ -4,9 +4,5 @@
 
 namespace mcpcell {
 
-int cmd_profile(const Args&) { return not_yet_supported("mcpcell profile"); }
-int cmd_wrap(const Args&) { return not_yet_supported("mcpcell wrap"); }
-int cmd_unwrap(const Args&) { return not_yet_supported("mcpcell unwrap"); }
-int cmd_inventory(const Args&) { return not_yet_supported("mcpcell inventory"); }
 
 }  // namespace mcpcell
