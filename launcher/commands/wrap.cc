@@ -26,6 +26,7 @@
 #include "editors/locations.h"
 #include "editors/rewrite.h"
 #include "io/paths.h"
+#include "profiles/resolve.h"
 
 namespace mcpcell {
 namespace {
@@ -34,12 +35,17 @@ namespace fs = std::filesystem;
 namespace ed = editors;
 using nlohmann::json;
 
-// The profile wrap writes for a server command. The profiles issue provides the matching; until
-// it is wired here, every server gets "default" (with the note that says so).
+// The profile wrap writes for a server command: the one `mcpcell --profile` would pick without
+// the option (profiles::match_profile). A user profile that does not parse falls back to default.
 std::string choose_profile(const std::vector<std::string>& argv, std::string* why) {
-  (void)argv;
-  *why = "default";
-  return "default";
+  std::string error;
+  std::string name = profiles::match_profile(
+      argv, profiles::context_from_process(derive_server_name(argv)), why, &error);
+  if (name.empty()) {
+    std::fprintf(stderr, "mcpcell: warning: %s; using 'default'\n", error.c_str());
+    return "default";
+  }
+  return name;
 }
 
 struct EditorOptions {
@@ -305,7 +311,8 @@ int rewrite(const std::string& cmd, const Args& args) {
     }
     fs::path base = record_base(t.real);
     fs::path record = base.string() + ".json", backup = base.string() + ".bak";
-    Status s = ensure_private_dir(base.parent_path());
+    Status s = ensure_private_dir(state_dir());
+    if (s) s = ensure_private_dir(base.parent_path());
     // The record goes first: if mcpcell dies between the two writes, unwrap still has it.
     if (s) s = write_file_atomic(backup, text);
     if (s && !plan.records.empty()) s = write_file_atomic(record, ed::records_to_text(t.real.string(), plan.records));
