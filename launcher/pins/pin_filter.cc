@@ -308,12 +308,22 @@ class PinFilter : public Filter {
   FilterStatus on_list(Message& msg, const ListKind& lk, FilterContext& ctx) {
     if (mode_ == Mode::off && msg.flagged_items.empty() && withheld_.empty())
       return FilterStatus::Continue;
+    // A page identical to one already passed whole this session needs no second look (clients
+    // re-list often); the set is cleared whenever something gets withheld.
+    std::string page_key;
+    if (msg.flagged_items.empty()) {
+      page_key = pins::sha256_hex(msg.info().result) + lk.kind;
+      if (clean_pages_.count(page_key)) return FilterStatus::Continue;
+    }
     json result = json::parse(msg.info().result, nullptr, false);
     if (!result.is_object() || !result.contains(lk.array_field) ||
         !result[lk.array_field].is_array())
       return FilterStatus::Continue;
     json& items = result[lk.array_field];
-    if (!judge_items(lk, items, msg.flagged_items, ctx)) return FilterStatus::Continue;
+    if (!judge_items(lk, items, msg.flagged_items, ctx)) {
+      if (!page_key.empty() && clean_pages_.size() < 256) clean_pages_.insert(page_key);
+      return FilterStatus::Continue;
+    }
     replace_result(msg, result);
     return FilterStatus::Continue;
   }
@@ -433,6 +443,7 @@ class PinFilter : public Filter {
     std::string label = kind == "instructions" ? "the server's instructions"
                                                : kind + " '" + item + "'";
     withheld_[key] = label + " is withheld: " + why + review_hint(kind, item);
+    clean_pages_.clear();
     json rec = {{"kind", kind}, {"item", item}, {"reason", reason}, {"sha256", sha}};
     if (!flags.empty()) {
       rec["rule"] = flags[0].rule;
@@ -584,6 +595,7 @@ class PinFilter : public Filter {
   std::map<std::string, std::string> awaiting_;  // pending from earlier sessions: key -> reason
   std::map<std::string, std::string> withheld_;  // this session: key -> the error text
   std::set<std::string> seen_;
+  std::set<std::string> clean_pages_;  // sha256 of list results that passed whole
   json hash_cache_;
   LaunchContext launch_;
   std::future<std::pair<PackageInfo, json>> launch_future_;
