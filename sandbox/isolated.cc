@@ -825,7 +825,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   } else {
     info["landlock"] = {{"abi", 0}, {"note", "Landlock is not available in this kernel"}};
   }
-  if (!compile_filter(policy.syscall_groups, &cp.filter, &error)) return fail(125, error);
+  if (!load_or_compile_filter(policy.syscall_groups, state + "/cache", &cp.filter, &error))
+    return fail(125, error);
   info["seccomp"] = {{"mode", "filter"},
                      {"default", "user_notif (EPERM, ENOSYS for probes)"},
                      {"arch", "native only"},

@@ -238,13 +238,15 @@ Check probe_trial(const std::string& state_dir, const std::string& config_dir) {
   }
   // Answer refused calls while waiting, like the relay does.
   int status = 0;
+  int notify = r.child.notify_fd;
   for (;;) {
-    pollfd fds[2] = {{r.child.pidfd, POLLIN, 0}, {r.child.notify_fd, POLLIN, 0}};
-    int n = ::poll(fds, r.child.notify_fd >= 0 ? 2 : 1, 5000);
+    pollfd fds[2] = {{r.child.pidfd, POLLIN, 0}, {notify, POLLIN, 0}};
+    int n = ::poll(fds, 2, 5000);
     if (n <= 0) {
       signal_tree(r.child, SIGKILL);
       break;
     }
+    if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) notify = -1;
     if (fds[1].revents & POLLIN) answer_notification(r.child.notify_fd);
     if (fds[0].revents & POLLIN) break;
   }

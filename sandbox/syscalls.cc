@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -284,6 +285,100 @@ bool compile_filter(const std::vector<std::string>& extra_groups, CompiledFilter
   out->count = bytes.size() / 8;
   out->insns.assign(out->count, 0);
   std::memcpy(out->insns.data(), bytes.data(), bytes.size());
+  return true;
+}
+
+namespace {
+
+struct Fnv {
+  uint64_t h = 1469598103934665603ULL;
+  void add(const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= static_cast<const unsigned char*>(p)[i];
+      h *= 1099511628211ULL;
+    }
+  }
+  void add(std::string_view s) {
+    add(s.data(), s.size());
+    add("\0", 1);
+  }
+  void add(uint64_t v) { add(&v, sizeof v); }
+};
+
+constexpr char kCacheMagic[8] = {'M', 'C', 'P', 'B', 'P', 'F', '0', '1'};
+
+}  // namespace
+
+bool load_or_compile_filter(const std::vector<std::string>& extra_groups,
+                            const std::string& cache_dir, CompiledFilter* out,
+                            std::string* error) {
+  Fnv key;
+  for (const auto& g : syscall_groups()) {
+    key.add(g.name);
+    key.add(static_cast<uint64_t>(g.default_on) << 1 | g.may_enable);
+    for (auto c : g.calls) key.add(c);
+  }
+  const ArgRules& ar = arg_rules();
+  for (auto v : ar.denied_ioctls) key.add(static_cast<uint64_t>(v));
+  for (auto v : ar.socket_families) key.add(v);
+  for (auto v : ar.personalities) key.add(v);
+  key.add(ar.netlink_family);
+  key.add(ar.netlink_protocol);
+  key.add(ar.clone_namespace_flags);
+  for (const auto& g : extra_groups) key.add(g);
+  const scmp_version* v = seccomp_version();
+  key.add(static_cast<uint64_t>(v->major) << 32 | v->minor << 16 | v->micro);
+  key.add(static_cast<uint64_t>(seccomp_api_get()));
+  char name[64];
+  std::snprintf(name, sizeof name, "/seccomp-%016llx.bpf",
+                static_cast<unsigned long long>(key.h));
+  std::string path = cache_dir + name;
+
+  // The groups are validated (and named for the audit record) whether or not the cache hits.
+  std::vector<std::string> enabled;
+  for (const auto& g : syscall_groups())
+    if (g.default_on) enabled.emplace_back(g.name);
+  for (const auto& n : extra_groups) {
+    auto it = std::find_if(syscall_groups().begin(), syscall_groups().end(),
+                           [&](const SyscallGroup& g) { return g.name == n; });
+    if (it == syscall_groups().end() || (!it->default_on && !it->may_enable))
+      return compile_filter(extra_groups, out, error);  // produces the precise error
+    if (std::find(enabled.begin(), enabled.end(), n) == enabled.end()) enabled.push_back(n);
+  }
+
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    struct stat st;
+    char magic[8];
+    uint64_t count = 0;
+    bool ok = ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() &&
+              ::read(fd, magic, 8) == 8 && std::memcmp(magic, kCacheMagic, 8) == 0 &&
+              ::read(fd, &count, 8) == 8 && count > 0 && count < 65536 &&
+              static_cast<uint64_t>(st.st_size) == 16 + count * 8;
+    if (ok) {
+      out->insns.assign(count, 0);
+      ok = ::read(fd, out->insns.data(), count * 8) == static_cast<ssize_t>(count * 8);
+    }
+    ::close(fd);
+    if (ok) {
+      out->count = count;
+      out->enabled_groups = enabled;
+      out->unknown_calls.clear();
+      return true;
+    }
+  }
+  if (!compile_filter(extra_groups, out, error)) return false;
+  // Best effort: a cache that cannot be written only costs time.
+  ::mkdir(cache_dir.c_str(), 0700);
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    uint64_t count = out->count;
+    bool ok = ::write(fd, kCacheMagic, 8) == 8 && ::write(fd, &count, 8) == 8 &&
+              ::write(fd, out->insns.data(), count * 8) == static_cast<ssize_t>(count * 8);
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+  }
   return true;
 }
 

@@ -68,6 +68,12 @@ struct CompiledFilter {
 bool compile_filter(const std::vector<std::string>& extra_groups, CompiledFilter* out,
                     std::string* error);
 
+// compile_filter() through a cache under `cache_dir` (mcpcell's own state, never visible to a
+// sandbox): libseccomp takes milliseconds to build the program, a cached one loads in microseconds.
+// The key covers the rule table, the groups, and libseccomp's version and kernel API level.
+bool load_or_compile_filter(const std::vector<std::string>& extra_groups,
+                            const std::string& cache_dir, CompiledFilter* out, std::string* error);
+
 // Name of syscall `nr` for audit architecture `arch` (as in seccomp_data), e.g. "io_uring_setup",
 // "x32:read", "i386:getpid"; "#<nr>" when unknown.
 std::string syscall_name(uint32_t arch, int nr);

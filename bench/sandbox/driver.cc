@@ -70,11 +70,14 @@ int main(int argc, char** argv) {
     return r.exit_code;
   }
   if (info) std::fprintf(stderr, "%s\n", r.child.info.dump().c_str());
+  int notify = r.child.notify_fd;
   for (;;) {
-    pollfd fds[2] = {{r.child.pidfd, POLLIN, 0}, {r.child.notify_fd, POLLIN, 0}};
-    int n = ::poll(fds, r.child.notify_fd >= 0 ? 2 : 1, -1);
+    pollfd fds[2] = {{r.child.pidfd, POLLIN, 0}, {notify, POLLIN, 0}};
+    int n = ::poll(fds, 2, -1);
     if (n < 0) continue;
-    if (r.child.notify_fd >= 0 && (fds[1].revents & POLLIN)) {
+    // POLLHUP: every task under the filter is gone; stop watching (it would stay ready).
+    if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) notify = -1;
+    if (fds[1].revents & POLLIN) {
       auto d = answer_notification(r.child.notify_fd);
       if (d && denials)
         std::fprintf(stderr, "sandbox.denied syscall=%s pid=%d comm=%s errno=%d\n",

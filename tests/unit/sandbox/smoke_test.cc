@@ -61,13 +61,15 @@ struct SmokeTest : ::testing::Test {
     r.ok = true;
     r.info = s.child.info;
     bool out_open = true;
+    int notify = s.child.notify_fd;
     for (;;) {
-      pollfd fds[3] = {{s.child.pidfd, POLLIN, 0}, {s.child.notify_fd, POLLIN, 0},
+      pollfd fds[3] = {{s.child.pidfd, POLLIN, 0}, {notify, POLLIN, 0},
                        {out_open ? out[0] : -1, POLLIN, 0}};
       if (::poll(fds, 3, 20000) <= 0) {
         signal_tree(s.child, SIGKILL);
         break;
       }
+      if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) notify = -1;
       if (fds[1].revents & POLLIN)
         if (auto d = answer_notification(s.child.notify_fd)) r.denials.push_back(*d);
       if (fds[2].revents & (POLLIN | POLLHUP)) {

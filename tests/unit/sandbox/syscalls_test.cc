@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -100,6 +101,32 @@ TEST(Syscalls, NamesForForeignArchitectures) {
   EXPECT_EQ(syscall_name(0xc000003e /* x86_64 */, 425), "io_uring_setup");
   EXPECT_EQ(syscall_name(0x40000003 /* i386 */, 20), "i386:getpid");
   EXPECT_EQ(syscall_name(0xc000003e, 39 | 0x40000000), "x32:getpid");
+}
+
+}  // namespace
+}  // namespace mcpcell::sandbox
+
+namespace mcpcell::sandbox {
+namespace {
+
+TEST(Syscalls, CachedFilterIsTheCompiledOne) {
+  char tmpl[] = "/tmp/mcpcell-bpf-cache-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = std::string(tmpl) + "/cache";
+  CompiledFilter fresh, first, cached;
+  std::string err;
+  ASSERT_TRUE(compile_filter({"@debug"}, &fresh, &err)) << err;
+  ASSERT_TRUE(load_or_compile_filter({"@debug"}, dir, &first, &err)) << err;
+  ASSERT_TRUE(load_or_compile_filter({"@debug"}, dir, &cached, &err)) << err;
+  EXPECT_EQ(fresh.insns, first.insns);
+  EXPECT_EQ(fresh.insns, cached.insns);
+  EXPECT_EQ(cached.enabled_groups, fresh.enabled_groups);
+  // A different group set is a different program, and forbidden groups still fail.
+  CompiledFilter other;
+  ASSERT_TRUE(load_or_compile_filter({}, dir, &other, &err));
+  EXPECT_NE(other.insns, cached.insns);
+  EXPECT_FALSE(load_or_compile_filter({"@mount"}, dir, &other, &err));
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace
