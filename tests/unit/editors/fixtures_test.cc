@@ -235,6 +235,39 @@ TEST_P(Fixture, DryRunDiffShowsOnlyTheRewrittenLines) {
   }
 }
 
+// examples/configs/*.after.* are exactly what wrap makes of *.before.* (so the documentation
+// cannot go stale), and unwrap turns them back.
+TEST(Examples, AfterIsWhatWrapWrites) {
+  WrapSettings s;
+  s.mcpcell = "mcpcell";
+  s.choose_profile = [](const std::vector<std::string>& argv, std::string*) {
+    for (auto [pkg, profile] : {std::pair{"server-filesystem", "filesystem"}, {"server-github", "github"},
+                                {"mcp-server-sqlite", "sqlite"}, {"mcp-server-time", "time"}})
+      for (const std::string& a : argv)
+        if (a.find(pkg) != std::string::npos) return std::string(profile);
+    return std::string("default");
+  };
+  for (auto [name, format] : {std::pair{"vscode", Format::kVsCode}, {"continue", Format::kContinue}}) {
+    std::string ext = format == Format::kContinue ? ".yaml" : ".json";
+    auto read = [](const std::string& file) {
+      std::ifstream in(std::string(EDITORS_EXAMPLES) + "/" + file, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    std::string before = read(std::string(name) + ".before" + ext);
+    std::string after = read(std::string(name) + ".after" + ext);
+    ASSERT_FALSE(before.empty()) << name;
+    before.replace(before.find("before `mcpcell wrap`"), 6, "after");
+    Plan plan, back;
+    std::string err;
+    ASSERT_TRUE(plan_wrap(before, format, s, {}, &plan, &err)) << err;
+    EXPECT_EQ(plan.text, after) << name;
+    ASSERT_TRUE(plan_unwrap(plan.text, format, plan.records, &back, &err)) << err;
+    EXPECT_EQ(back.text, before);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Editors, Fixture, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& i) {
                            std::string n = i.param.file;
