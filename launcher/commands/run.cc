@@ -1,8 +1,11 @@
 // `mcpcell [OPTIONS] -- COMMAND [ARG...]`: the whole life of one server session, in order.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "commands/chain.h"
@@ -12,6 +15,7 @@
 #include "io/audit.h"
 #include "io/paths.h"
 #include "io/relay.h"
+#include "net/egress.h"
 #include "sandbox/sandbox.h"
 #include "scan/scan_filter.h"
 
@@ -34,11 +38,68 @@ namespace {
 // Options whose features have not landed yet are refused instead of silently ignored.
 Status check_supported(const RunOptions& o) {
   if (!o.profile.empty()) return Status::Error("--profile is not yet supported in this version");
-  if (!o.allow_net.empty())
-    return Status::Error("--allow-net is not yet supported in this version: servers have no "
-                         "network access");
   return Status::Ok();
 }
+
+// The sandbox's network: with an empty allowlist there is none at all (only loopback inside).
+// Otherwise the child creates a DNS listener and one listener per allowed port inside its network
+// namespace and hands them over; mcpcell's egress thread answers and dials out (net/egress.h).
+class Network {
+ public:
+  Status prepare(const std::vector<std::string>& allow, bool isolated, sandbox::Policy* policy) {
+    std::string err;
+    if (!net::Allowlist::parse(allow, &allow_, &err)) return Status::Error(err);
+    if (!isolated || allow_.empty()) return Status::Ok();
+    if (!net::make_socket_plan(allow_, &plan_, &err)) return Status::Error(err);
+    resolver_ = net::resolver_from_environment(&note_, &err);
+    if (!resolver_) return Status::Error(err);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan_) != 0)
+      return Status::Error(std::string("socketpair: ") + std::strerror(errno));
+    policy->netns_setup = {net::netns_setup_hook, &plan_, chan_[1]};
+    policy->resolv_conf = net::kResolvConf;
+    return Status::Ok();
+  }
+  // After spawn: takes the sockets from the child and starts serving them.
+  Status start(AuditLog& audit) {
+    if (chan_[1] >= 0) ::close(chan_[1]);
+    chan_[1] = -1;
+    if (chan_[0] < 0) return Status::Ok();
+    std::vector<int> fds;
+    std::string err;
+    bool ok = net::receive_sockets(chan_[0], &fds, &err);
+    ::close(chan_[0]);
+    chan_[0] = -1;
+    if (!ok) return Status::Error("network setup: " + err);
+    net::EgressOptions o;
+    o.allow = allow_;
+    o.resolver = std::move(resolver_);
+    o.audit = [&audit](std::string_view e, nlohmann::json f) { audit.event(e, std::move(f)); };
+    egress_ = net::Egress::start(std::move(o), std::move(fds), &err);
+    if (!egress_) return Status::Error("network egress: " + err);
+    return Status::Ok();
+  }
+  void stop() { egress_.reset(); }  // writes net.close for connections still open
+  ~Network() {
+    for (int fd : chan_)
+      if (fd >= 0) ::close(fd);
+  }
+  nlohmann::json describe() const {
+    nlohmann::json allow = nlohmann::json::array();
+    for (const auto& e : allow_.entries()) allow.push_back(e.text);
+    nlohmann::json j = {{"allow", allow}, {"mode", allow_.empty() ? "none" : "egress"}};
+    if (!note_.empty()) j["note"] = note_;
+    return j;
+  }
+  const std::string& note() const { return note_; }
+
+ private:
+  net::Allowlist allow_;
+  net::SocketPlan plan_;  // must outlive spawn()
+  std::unique_ptr<net::Resolver> resolver_;
+  std::unique_ptr<net::Egress> egress_;
+  std::string note_;
+  int chan_[2] = {-1, -1};
+};
 
 // The sandbox policy for this run. Profiles (issue 4) will replace the defaults here.
 sandbox::Policy build_policy(const RunOptions& o, const std::string& name) {
@@ -166,6 +227,14 @@ int cmd_run(const Args& args) {
 
   sandbox::prepare_supervisor();
   sandbox::Policy policy = build_policy(opt, name);
+  Network network;
+  if (Status s = network.prepare(opt.allow_net, policy.isolate, &policy); !s)
+    return fail(125, "bad --allow-net entry: " + s.message(),
+                "entries are host[:port], *.domain[:port] or localhost:PORT");
+  if (!network.note().empty()) std::fprintf(stderr, "mcpcell: %s\n", network.note().c_str());
+  if (opt.no_sandbox && !opt.allow_net.empty())
+    std::fprintf(stderr, "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
+                         "server's network is unrestricted\n");
   sandbox::Stdio stdio{pipes.server_in[0], pipes.server_out[1], pipes.server_err[1]};
   sandbox::SpawnResult spawned = sandbox::spawn(policy, opt.argv, stdio);
   ::close(pipes.server_in[0]);
@@ -181,6 +250,14 @@ int cmd_run(const Args& args) {
     audit->event("session.end", {{"exit", spawned.exit_code}, {"reason", spawned.error}});
     return fail(spawned.exit_code, spawned.error);
   }
+  if (Status s = network.start(*audit); !s) {
+    sandbox::signal_tree(spawned.child, SIGKILL);
+    audit->event("session.start", {{"command", command}, {"profile", session.profile},
+                                   {"sandbox", spawned.child.info}, {"started", false}});
+    audit->event("session.end", {{"exit", 125}, {"reason", s.message()}});
+    return fail(125, s.message());
+  }
+  spawned.child.info["network"] = network.describe();
   if (opt.no_sandbox) {
     std::fprintf(stderr,
                  "mcpcell: WARNING: --no-sandbox: '%s' runs WITHOUT isolation, with all of your "
@@ -205,6 +282,7 @@ int cmd_run(const Args& args) {
                             ServerPipes{pipes.server_in[1], pipes.server_out[0],
                                         pipes.server_err[0]},
                             &reason);
+  network.stop();
   audit->event("session.end", {{"exit", exit_code}, {"reason", reason}});
   audit->flush();
   return exit_code;

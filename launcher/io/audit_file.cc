@@ -283,12 +283,25 @@ VerifyReport verify_audit_trail(const fs::path& dir) {
       std::string where = f.filename().string() + " line " + std::to_string(line_no);
       std::string_view prev = prev_of(line);
       if (!complete) {
+        if (!line.starts_with("{\"ts\":\"")) {
+          problem(where + ": not a record of the trail (appended text)");
+          break;
+        }
         ++rep.torn;
         rep.notes.push_back(where + ": the last record is incomplete (a write was cut short)");
         break;
       }
       if (prev.empty()) {
         // A torn record that a later writer ended with a newline; the chain runs through it.
+        // A crash leaves the start of a record, which is never valid JSON on its own; anything
+        // else (a whole object without a chain field, garbage) was put there by someone.
+        bool record_start = line.starts_with("{\"ts\":\"") &&
+                            nlohmann::json::parse(line, nullptr, false).is_discarded();
+        if (!record_start) {
+          problem(where + ": not a record of the trail (inserted text)");
+          expected = sha256_hex(line);
+          continue;
+        }
         ++rep.torn;
         rep.notes.push_back(where + ": incomplete record (a write was cut short by a crash)");
         expected = sha256_hex(line);

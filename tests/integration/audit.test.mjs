@@ -85,6 +85,14 @@ test('an edited last record is caught by the checkpoint', () => {
   assert.match(v.stdout, /checkpoint/);
 });
 
+test('appended or inserted text that is no record is reported', () => {
+  let v = tamper((ls) => [...ls, 'garbage appended by hand']);
+  assert.equal(v.status, 1);
+  assert.match(v.stdout, /not a record of the trail/);
+  v = tamper((ls) => { ls.splice(2, 0, '{"event":"forged"}'); return ls; });
+  assert.equal(v.status, 1);
+});
+
 test('--blocked groups refusals with counts and a next step', () => {
   const r = mcpcell(['log', '--blocked', '--json']);
   assert.equal(r.status, 0, r.stderr);
