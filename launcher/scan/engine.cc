@@ -57,11 +57,10 @@ void write_file(const std::string& dir, const std::string& path, const char* dat
 }  // namespace
 
 std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
-                                      const std::string& cache_dir) {
+                                      const std::string& cache_dir, std::vector<uint8_t> places) {
   std::unique_ptr<Engine> e(new Engine());
   e->rules_ = std::move(rules);
-  std::vector<const char*> exprs;
-  std::vector<unsigned> flags, ids;
+  places.resize(e->rules_.size(), 0x7);
   for (size_t i = 0; i < e->rules_.size(); ++i) {
     const Rule& r = e->rules_[i];
     std::string err;
@@ -81,47 +80,53 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
       allows.push_back(std::move(are));
     }
     e->allow_re_.push_back(std::move(allows));
-    exprs.push_back(r.pattern.c_str());
-    // Prefilter mode: Hyperscan may over-approximate a pattern (large bounded repeats compile
-    // much faster) but never misses; RE2 confirms every hit anyway.
-    flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER);
-    ids.push_back(static_cast<unsigned>(i));
   }
-  std::string cache_path;
-  if (!exprs.empty() && !cache_dir.empty()) {
-    uint64_t h = fnv1a(1469598103934665603ULL, hs_version());
-    for (size_t i = 0; i < exprs.size(); ++i)
-      h = fnv1a(h, exprs[i]) ^ (static_cast<uint64_t>(flags[i]) << 1);
-    char name[40];
-    std::snprintf(name, sizeof name, "/scan-%016llx.hsdb", static_cast<unsigned long long>(h));
-    cache_path = cache_dir + name;
-    std::string bytes;
-    if (read_file(cache_path, &bytes) &&
-        hs_deserialize_database(bytes.data(), bytes.size(), &e->db_) != HS_SUCCESS)
-      e->db_ = nullptr;
-  }
-  if (!exprs.empty() && !e->db_) {
-    hs_compile_error_t* cerr = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &e->db_,
-                         &cerr) != HS_SUCCESS) {
-      std::string what = cerr && cerr->message ? cerr->message : "compile failed";
-      std::string id = cerr && cerr->expression >= 0 ? e->rules_[cerr->expression].id : "?";
-      hs_free_compile_error(cerr);
-      *status = Status::Error("rule " + id + ": " + what);
-      return nullptr;
+  for (int w = 0; w < 3; ++w) {
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags, ids;
+    for (size_t i = 0; i < e->rules_.size(); ++i) {
+      if (!(places[i] & (1u << w))) continue;
+      exprs.push_back(e->rules_[i].pattern.c_str());
+      // Prefilter mode: Hyperscan may over-approximate a pattern (large bounded repeats compile
+      // much faster) but never misses; RE2 confirms every hit anyway.
+      flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER);
+      ids.push_back(static_cast<unsigned>(i));
     }
-    if (!cache_path.empty()) {
-      char* bytes = nullptr;
-      size_t size = 0;
-      if (hs_serialize_database(e->db_, &bytes, &size) == HS_SUCCESS) {
-        write_file(cache_dir, cache_path, bytes, size);
-        std::free(bytes);
+    if (exprs.empty()) continue;
+    std::string cache_path;
+    if (!cache_dir.empty()) {
+      uint64_t h = fnv1a(1469598103934665603ULL, hs_version());
+      for (size_t i = 0; i < exprs.size(); ++i)
+        h = fnv1a(h, exprs[i]) ^ (static_cast<uint64_t>(flags[i]) << 1) ^ (uint64_t{ids[i]} << 40);
+      char name[40];
+      std::snprintf(name, sizeof name, "/scan-%016llx.hsdb", static_cast<unsigned long long>(h));
+      cache_path = cache_dir + name;
+      std::string bytes;
+      if (read_file(cache_path, &bytes) &&
+          hs_deserialize_database(bytes.data(), bytes.size(), &e->db_[w]) != HS_SUCCESS)
+        e->db_[w] = nullptr;
+    }
+    if (!e->db_[w]) {
+      hs_compile_error_t* cerr = nullptr;
+      if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &e->db_[w],
+                           &cerr) != HS_SUCCESS) {
+        std::string what = cerr && cerr->message ? cerr->message : "compile failed";
+        std::string id = cerr && cerr->expression >= 0 ? e->rules_[ids[cerr->expression]].id : "?";
+        hs_free_compile_error(cerr);
+        *status = Status::Error("rule " + id + ": " + what);
+        return nullptr;
+      }
+      if (!cache_path.empty()) {
+        char* bytes = nullptr;
+        size_t size = 0;
+        if (hs_serialize_database(e->db_[w], &bytes, &size) == HS_SUCCESS) {
+          write_file(cache_dir, cache_path, bytes, size);
+          std::free(bytes);
+        }
       }
     }
-  }
-  if (e->db_) {
-    if (hs_alloc_scratch(e->db_, &e->scratch_) != HS_SUCCESS) {
+    if (hs_alloc_scratch(e->db_[w], &e->scratch_) != HS_SUCCESS) {
       *status = Status::Error("cannot allocate Hyperscan scratch");
       return nullptr;
     }
@@ -132,7 +137,8 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
 
 Engine::~Engine() {
   if (scratch_) hs_free_scratch(scratch_);
-  if (db_) hs_free_database(db_);
+  for (hs_database* db : db_)
+    if (db) hs_free_database(db);
 }
 
 long Engine::index(std::string_view id) const {
@@ -148,11 +154,12 @@ int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void
 }
 }  // namespace
 
-void Engine::fired(std::string_view text, std::vector<uint32_t>* fired) {
+void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where where) {
   fired->clear();
-  if (!db_ || text.empty()) return;
+  hs_database* db = db_[static_cast<int>(where)];
+  if (!db || text.empty()) return;
   // Hyperscan takes an unsigned length; lines are capped far below 4 GiB by the relay.
-  hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, fired);
+  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, fired);
   std::sort(fired->begin(), fired->end());
   fired->erase(std::unique(fired->begin(), fired->end()), fired->end());
 }

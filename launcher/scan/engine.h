@@ -32,8 +32,12 @@ class Engine {
   // the serialized database is kept there (keyed by a hash of the patterns and the library
   // version) and later sessions load it in about a millisecond. A cache that does not load is
   // recompiled and rewritten.
+  //
+  // `places[i]` says where rule i can act (bit 1 << Where); one database is built per place so a
+  // tool result is not slowed by rules that only matter for tool lists. Empty: everywhere.
   static std::unique_ptr<Engine> build(std::vector<Rule> rules, Status* status,
-                                       const std::string& cache_dir = {});
+                                       const std::string& cache_dir = {},
+                                       std::vector<uint8_t> places = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -43,7 +47,7 @@ class Engine {
 
   // Sets `fired` to the rules that match somewhere in `text` (ascending). Uses the engine's own
   // scratch: one thread at a time.
-  void fired(std::string_view text, std::vector<uint32_t>* fired);
+  void fired(std::string_view text, std::vector<uint32_t>* fired, Where where = Where::lists);
   // Appends the validated, non-allowlisted spans of rule `i` in `text`.
   void spans(uint32_t i, std::string_view text, std::vector<Span>* out) const;
   // Both: every finding in `text`.
@@ -54,8 +58,8 @@ class Engine {
   std::vector<Rule> rules_;
   std::vector<std::unique_ptr<RE2>> span_re_;
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_re_;
-  hs_database* db_ = nullptr;
-  hs_scratch* scratch_ = nullptr;
+  hs_database* db_[3] = {nullptr, nullptr, nullptr};
+  hs_scratch* scratch_ = nullptr;  // allocated for all three databases
   std::vector<uint32_t> fired_scratch_;
 };
 

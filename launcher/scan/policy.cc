@@ -87,6 +87,8 @@ std::unique_ptr<Policy> Policy::build(const json& scan_in, const RuleBook& book,
       if (!book.rule(it.key())) return fail(Status::Error("unknown rule \"" + it.key() + "\""));
   }
   std::vector<Rule> selected;
+  std::vector<uint8_t> places;
+  bool tool_overrides = scan.contains("tools");
   for (const Rule& r : book.rules) {
     const auto& cat = cats[r.category];
     bool enabled = cat.first;
@@ -126,7 +128,12 @@ std::unique_ptr<Policy> Policy::build(const json& scan_in, const RuleBook& book,
     for (Action a : chain.by_where) any |= a != Action::unset && a != Action::off;
     // A rule off everywhere still runs when a tool might switch it on; otherwise skip it.
     if (!any && !scan.contains("tools")) continue;
+    uint8_t where = 0;
+    for (int w = 0; w < 3; ++w)
+      if (tool_overrides || (chain.by_where[w] != Action::unset && chain.by_where[w] != Action::off))
+        where |= static_cast<uint8_t>(1u << w);
     selected.push_back(std::move(copy));
+    places.push_back(where);
     p->chain_.push_back(chain);
   }
 
@@ -183,7 +190,7 @@ std::unique_ptr<Policy> Policy::build(const json& scan_in, const RuleBook& book,
     }
   }
 
-  p->engine_ = Engine::build(std::move(selected), &s, cache_dir);
+  p->engine_ = Engine::build(std::move(selected), &s, cache_dir, std::move(places));
   if (!p->engine_) return fail(s);
   *status = Status::Ok();
   return p;

@@ -163,7 +163,7 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
     text = decoded_;
   }
   scan::Engine& engine = policy_->engine();
-  engine.fired(text, &fired_);
+  engine.fired(text, &fired_, where);
   if (fired_.empty()) return FilterStatus::Continue;
 
   // Something fired: from here on speed matters less than being exact.

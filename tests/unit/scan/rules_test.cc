@@ -116,6 +116,7 @@ TEST(Policy, ResolutionOrder) {
   EXPECT_EQ(p->action(idx("private-key"), Where::s2c, ""), Action::redact);
   EXPECT_EQ(p->action(idx("poisoning-sensitive-file"), Where::lists, ""), Action::withhold);
   EXPECT_EQ(p->action(idx("poisoning-sensitive-file"), Where::s2c, ""), Action::off);
+  EXPECT_EQ(p->action(idx("poisoning-ignore-instructions"), Where::s2c, ""), Action::off);
   EXPECT_EQ(p->action(idx("hidden-tag-characters"), Where::s2c, ""), Action::strip);
 }
 
