@@ -16,6 +16,7 @@
 #include "io/paths.h"
 #include "io/relay.h"
 #include "net/egress.h"
+#include "profiles/resolve.h"
 #include "sandbox/sandbox.h"
 #include "scan/scan_filter.h"
 
@@ -34,12 +35,6 @@ int not_yet_supported(const std::string& what) {
 }
 
 namespace {
-
-// Options whose features have not landed yet are refused instead of silently ignored.
-Status check_supported(const RunOptions& o) {
-  if (!o.profile.empty()) return Status::Error("--profile is not yet supported in this version");
-  return Status::Ok();
-}
 
 // The sandbox's network: with an empty allowlist there is none at all (only loopback inside).
 // Otherwise the child creates a DNS listener and one listener per allowed port inside its network
@@ -101,24 +96,18 @@ class Network {
   int chan_[2] = {-1, -1};
 };
 
-// The sandbox policy for this run. Profiles (issue 4) will replace the defaults here.
-sandbox::Policy build_policy(const RunOptions& o, const std::string& name) {
-  sandbox::Policy p;
+// The profile in force, with this run's --allow-* flags and SPEC's hard denials applied.
+bool resolve_profile(const RunOptions& o, const std::string& name, profiles::Resolved* out,
+                     std::string* error) {
+  profiles::Overrides flags{o.allow_read, o.allow_write, o.allow_net, o.allow_env};
+  profiles::Context ctx = profiles::context_from_process(name);
+  if (!profiles::resolve(o.profile, o.argv, flags, ctx, out, error)) return false;
+  sandbox::Policy& p = out->policy;
   p.isolate = !o.no_sandbox;
   p.server_name = name;
   p.state_dir = state_dir();
   p.config_dir = config_dir();
-  auto absolute = [](const std::string& path) {
-    std::error_code ec;
-    fs::path a = fs::absolute(path, ec);
-    return (ec ? fs::path(path) : a).lexically_normal().string();
-  };
-  for (const auto& r : o.allow_read) p.fs_read.push_back(absolute(r));
-  for (const auto& w : o.allow_write) p.fs_write.push_back(absolute(w));
-  p.env_pass = o.allow_env;
-  std::error_code ec;
-  p.cwd = fs::current_path(ec).string();
-  return p;
+  return profiles::prepare(*out, error);
 }
 
 // stdout must carry only the server's lines. mcpcell keeps private copies of the client's stdin and
@@ -191,8 +180,6 @@ int cmd_run(const Args& args) {
     std::printf("mcpcell %s\n", kVersion);
     return 0;
   }
-  if (Status s = check_supported(opt); !s) return fail(125, s.message());
-
   std::string name = opt.name.empty() ? derive_server_name(opt.argv) : opt.name;
   if (!valid_server_name(name))
     return fail(125, "invalid --name '" + name + "'",
@@ -202,7 +189,13 @@ int cmd_run(const Args& args) {
   for (const fs::path& dir : {state, config})
     if (Status s = ensure_private_dir(dir); !s) return fail(125, s.message());
 
-  SessionInfo session{name, random_hex(8), opt.no_sandbox ? "none" : "default"};
+  profiles::Resolved profile;
+  std::string error_text;
+  if (!resolve_profile(opt, name, &profile, &error_text))
+    return fail(125, error_text, "check the profile with 'mcpcell profile check FILE'");
+  for (const std::string& w : profile.warnings) std::fprintf(stderr, "mcpcell: %s\n", w.c_str());
+
+  SessionInfo session{name, random_hex(8), profile.name};
   ChainConfig chain_config;
   chain_config.session = session;
   chain_config.state_dir = state;
@@ -210,6 +203,7 @@ int cmd_run(const Args& args) {
   chain_config.argv = opt.argv;
   std::error_code ec;
   chain_config.project_dir = fs::current_path(ec).string();
+  if (profile.filter_policy.is_object()) chain_config.policy = profile.filter_policy;
   Status status;
   std::unique_ptr<FilterChain> chain = build_chain(chain_config, &status);
   if (!chain) return fail(125, status.message());
@@ -226,13 +220,13 @@ int cmd_run(const Args& args) {
     return fail(125, std::string("cannot set up pipes: ") + std::strerror(errno));
 
   sandbox::prepare_supervisor();
-  sandbox::Policy policy = build_policy(opt, name);
+  sandbox::Policy& policy = profile.policy;
   Network network;
-  if (Status s = network.prepare(opt.allow_net, policy.isolate, &policy); !s)
-    return fail(125, "bad --allow-net entry: " + s.message(),
+  if (Status s = network.prepare(profile.net_allow, policy.isolate, &policy); !s)
+    return fail(125, "bad network allow entry: " + s.message(),
                 "entries are host[:port], *.domain[:port] or localhost:PORT");
   if (!network.note().empty()) std::fprintf(stderr, "mcpcell: %s\n", network.note().c_str());
-  if (opt.no_sandbox && !opt.allow_net.empty())
+  if (opt.no_sandbox && !profile.net_allow.empty())
     std::fprintf(stderr, "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
                          "server's network is unrestricted\n");
   sandbox::Stdio stdio{pipes.server_in[0], pipes.server_out[1], pipes.server_err[1]};
@@ -267,6 +261,8 @@ int cmd_run(const Args& args) {
   }
   audit->event("session.start", {{"command", command},
                                  {"profile", session.profile},
+                                 {"profile_source", profile.source},
+                                 {"profile_chosen_by", profile.chosen_by},
                                  {"sandbox", spawned.child.info},
                                  {"pid", spawned.child.pid},
                                  {"version", kVersion}});
