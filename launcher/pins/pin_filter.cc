@@ -518,6 +518,7 @@ class PinFilter : public Filter {
   // Pins the launched code; returns true when the session must be refused.
   bool check_package(FilterContext& ctx) {
     PackageInfo pkg;
+    json cache_before = hash_cache_;
     if (launch_future_.valid()) {
       auto [info, cache] = launch_future_.get();
       pkg = std::move(info);
@@ -525,10 +526,12 @@ class PinFilter : public Filter {
     } else {
       pkg = describe_launch(launch_, &hash_cache_);
     }
-    json cache = hash_cache_;
-    saver_.push([cache](ServerPins& s) {
-      for (auto it = cache.begin(); it != cache.end(); ++it) s.hash_cache[it.key()] = it.value();
-    });
+    if (hash_cache_ != cache_before) {  // rewriting a large pin file costs tens of ms of CPU
+      json cache = hash_cache_;
+      saver_.push([cache](ServerPins& s) {
+        for (auto it = cache.begin(); it != cache.end(); ++it) s.hash_cache[it.key()] = it.value();
+      });
+    }
     if (!pkg.resolved) {
       if (!pkg.item.empty())
         std::fprintf(stderr,
