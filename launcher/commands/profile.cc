@@ -27,8 +27,11 @@ std::string match_summary(const pf::Match& m) {
 int list(const Args& args) {
   bool as_json = false;
   for (const std::string& a : args) {
-    if (a == "--json") as_json = true;
-    else return fail(125, "unknown option for 'profile list': " + a, "usage: mcpcell profile list [--json]");
+    if (a == "--json")
+      as_json = true;
+    else
+      return fail(125, "unknown option for 'profile list': " + a,
+                  "usage: mcpcell profile list [--json]");
   }
   pf::Context ctx = pf::context_from_process("");
   std::vector<std::string> errors;
@@ -52,8 +55,8 @@ int list(const Args& args) {
     } else {
       row["description"] = p.description;
       row["match_text"] = match_summary(p.match);
-      row["match"] = {{"npm", p.match.npm}, {"pypi", p.match.pypi},
-                      {"executables", p.match.executables}};
+      row["match"] = {
+          {"npm", p.match.npm}, {"pypi", p.match.pypi}, {"executables", p.match.executables}};
     }
     out.push_back(row);
   }
@@ -97,15 +100,25 @@ int show(const Args& args) {
       command.assign(args.begin() + i + 1, args.end());
       break;
     }
-    if (a == "--json") as_json = true;
-    else if (a == "--name" && i + 1 < args.size()) server_name = args[++i];
-    else if (a == "--allow-read") { if (!value(&o.allow_read)) return fail(125, "--allow-read needs a PATH"); }
-    else if (a == "--allow-write") { if (!value(&o.allow_write)) return fail(125, "--allow-write needs a PATH"); }
-    else if (a == "--allow-net") { if (!value(&o.allow_net)) return fail(125, "--allow-net needs HOST[:PORT]"); }
-    else if (a == "--allow-env") { if (!value(&o.allow_env)) return fail(125, "--allow-env needs a NAME"); }
-    else if (!a.empty() && a[0] == '-') return fail(125, "unknown option for 'profile show': " + a);
-    else if (target.empty()) target = a;
-    else return fail(125, "'profile show' takes one profile", "usage: mcpcell profile show NAME|FILE [--json] [-- COMMAND ARG...]");
+    if (a == "--json")
+      as_json = true;
+    else if (a == "--name" && i + 1 < args.size())
+      server_name = args[++i];
+    else if (a == "--allow-read") {
+      if (!value(&o.allow_read)) return fail(125, "--allow-read needs a PATH");
+    } else if (a == "--allow-write") {
+      if (!value(&o.allow_write)) return fail(125, "--allow-write needs a PATH");
+    } else if (a == "--allow-net") {
+      if (!value(&o.allow_net)) return fail(125, "--allow-net needs HOST[:PORT]");
+    } else if (a == "--allow-env") {
+      if (!value(&o.allow_env)) return fail(125, "--allow-env needs a NAME");
+    } else if (!a.empty() && a[0] == '-')
+      return fail(125, "unknown option for 'profile show': " + a);
+    else if (target.empty())
+      target = a;
+    else
+      return fail(125, "'profile show' takes one profile",
+                  "usage: mcpcell profile show NAME|FILE [--json] [-- COMMAND ARG...]");
   }
   if (target.empty() && command.empty())
     return fail(125, "'profile show' needs a profile name or a command",
@@ -137,7 +150,8 @@ int check(const Args& args) {
   for (const std::string& a : args) {
     pf::Resolved r;
     std::string err;
-    // Resolving also follows `extends` and expands every placeholder, which the plain parse does not.
+    // Resolving also follows `extends` and expands every placeholder, which the plain parse does
+    // not.
     if (!pf::resolve(a, {}, {}, ctx, &r, &err)) {
       std::cerr << err << "\n";
       rc = 1;
@@ -152,8 +166,20 @@ int check(const Args& args) {
 }  // namespace
 
 int cmd_profile(const Args& args) {
-  const char* usage = "usage: mcpcell profile list [--json] | show NAME|FILE [--json] [-- COMMAND ARG...] | check FILE|NAME...";
+  const char* usage =
+      "usage: mcpcell profile list [--json] | show NAME|FILE [--json] [-- COMMAND ARG...] | check "
+      "FILE|NAME...";
   if (args.empty()) return fail(125, "'mcpcell profile' needs a subcommand", usage);
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << usage << "\n\n"
+              << "  list     the shipped and user profiles ($XDG_CONFIG_HOME/mcpcell/profiles/)\n"
+              << "  show     the merged profile and where each grant came from; with -- COMMAND,\n"
+              << "           as a run of COMMAND would get it (also --name, --allow-*, --json)\n"
+              << "  check    validate profile files (or names), following `extends`\n"
+              << "The format is described in docs/profiles.md; profiles/schema.json is its JSON "
+                 "Schema.\n";
+    return 0;
+  }
   Args rest(args.begin() + 1, args.end());
   if (args[0] == "list") return list(rest);
   if (args[0] == "show") return show(rest);

@@ -51,6 +51,14 @@ std::optional<ProfileText> builtin_profile(const std::string& name) {
   return std::nullopt;
 }
 
+std::string builtin_schema() {
+  for (size_t i = 0; i < kEmbeddedProfileCount; ++i)
+    if (std::strcmp(kEmbeddedProfiles[i].path, "schema") == 0)
+      return std::string(reinterpret_cast<const char*>(kEmbeddedProfiles[i].data),
+                         kEmbeddedProfiles[i].size);
+  return "";
+}
+
 bool valid_profile_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9'))) return false;
@@ -83,7 +91,8 @@ bool read_profile_file(const fs::path& file, ProfileText* out, std::string* erro
   return true;
 }
 
-std::vector<ProfileText> user_profiles(const fs::path& config_dir, std::vector<std::string>* errors) {
+std::vector<ProfileText> user_profiles(const fs::path& config_dir,
+                                       std::vector<std::string>* errors) {
   std::vector<ProfileText> out;
   std::error_code ec;
   fs::path dir = config_dir / "profiles";
@@ -91,14 +100,17 @@ std::vector<ProfileText> user_profiles(const fs::path& config_dir, std::vector<s
     const fs::path& p = it->path();
     if (p.extension() != ".json" && p.extension() != ".jsonc") continue;
     if (!valid_profile_name(p.stem().string())) {
-      errors->push_back(p.string() + ": ignored: a profile's file name must be lowercase letters, "
-                                     "digits, '.', '_' or '-'");
+      errors->push_back(p.string() +
+                        ": ignored: a profile's file name must be lowercase letters, "
+                        "digits, '.', '_' or '-'");
       continue;
     }
     ProfileText t;
     std::string err;
-    if (read_profile_file(p, &t, &err)) out.push_back(std::move(t));
-    else errors->push_back(err);
+    if (read_profile_file(p, &t, &err))
+      out.push_back(std::move(t));
+    else
+      errors->push_back(err);
   }
   std::sort(out.begin(), out.end(),
             [](const ProfileText& a, const ProfileText& b) { return a.name < b.name; });

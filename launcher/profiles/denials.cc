@@ -48,8 +48,8 @@ constexpr HomeEntry kHomeDenied[] = {
 };
 
 const std::vector<std::string_view> kProjectConfigs = {
-    ".mcp.json", ".vscode/mcp.json", ".vscode/settings.json", ".cursor", ".zed",
-    ".continue", ".claude", ".gemini",
+    ".mcp.json", ".vscode/mcp.json", ".vscode/settings.json", ".cursor", ".zed", ".continue",
+    ".claude",   ".gemini",
 };
 
 }  // namespace
@@ -59,7 +59,9 @@ bool path_within(std::string_view p, std::string_view dir) {
   return p == dir || (p.size() > dir.size() && p.starts_with(dir) && p[dir.size()] == '/');
 }
 
-const std::vector<std::string_view>& project_config_names() { return kProjectConfigs; }
+const std::vector<std::string_view>& project_config_names() {
+  return kProjectConfigs;
+}
 
 bool denied_env(std::string_view name) {
   return name == "SSH_AUTH_SOCK" || name == "GPG_AGENT_INFO" || name == "SSH_AGENT_PID";
@@ -77,8 +79,8 @@ std::vector<Denied> hard_denied_paths(const Context& ctx) {
   while (cwd.size() > 1 && cwd.back() == '/') cwd.pop_back();
   for (std::string_view rel : kProjectConfigs)
     out.push_back({(cwd == "/" ? "" : cwd) + "/" + std::string(rel), "editor MCP configuration"});
-  if (auto it = ctx.env.find("SSH_AUTH_SOCK"); it != ctx.env.end() && !it->second.empty() &&
-                                                it->second[0] == '/')
+  if (auto it = ctx.env.find("SSH_AUTH_SOCK");
+      it != ctx.env.end() && !it->second.empty() && it->second[0] == '/')
     out.push_back({it->second, "SSH agent socket ($SSH_AUTH_SOCK)"});
   for (Denied& d : out) {
     while (d.path.size() > 1 && d.path.back() == '/') d.path.pop_back();

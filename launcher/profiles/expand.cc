@@ -103,12 +103,16 @@ bool tokenize(std::string_view pattern, std::vector<Segment>* out, std::string* 
   return true;
 }
 
-bool is_url(std::string_view v) { return v.find("://") != std::string_view::npos; }
+bool is_url(std::string_view v) {
+  return v.find("://") != std::string_view::npos;
+}
 
 std::string absolutize(const std::string& value, const Vars& vars) {
   std::string v = value;
-  if (v == "~") v = vars.home;
-  else if (v.starts_with("~/")) v = vars.home + v.substr(1);
+  if (v == "~")
+    v = vars.home;
+  else if (v.starts_with("~/"))
+    v = vars.home + v.substr(1);
   if (v.empty() || v[0] != '/') v = vars.cwd + "/" + v;
   return v;
 }
@@ -121,10 +125,11 @@ std::string normalize_path(const std::string& p) {
 
 int default_port(std::string_view scheme) {
   static const std::pair<std::string_view, int> kPorts[] = {
-      {"http", 80},      {"https", 443},         {"ws", 80},           {"wss", 443},
-      {"postgres", 5432}, {"postgresql", 5432},  {"mysql", 3306},      {"mariadb", 3306},
-      {"redis", 6379},   {"rediss", 6379},       {"mongodb", 27017},   {"amqp", 5672},
-      {"amqps", 5671},   {"mongodb+srv", 27017},   {"nats", 4222},         {"clickhouse", 9000}, {"sqlserver", 1433},
+      {"http", 80},        {"https", 443},         {"ws", 80},         {"wss", 443},
+      {"postgres", 5432},  {"postgresql", 5432},   {"mysql", 3306},    {"mariadb", 3306},
+      {"redis", 6379},     {"rediss", 6379},       {"mongodb", 27017}, {"amqp", 5672},
+      {"amqps", 5671},     {"mongodb+srv", 27017}, {"nats", 4222},     {"clickhouse", 9000},
+      {"sqlserver", 1433},
   };
   for (auto [s, p] : kPorts)
     if (s == scheme) return p;
@@ -202,7 +207,8 @@ std::optional<std::vector<std::string>> source_values(const Var& var, PatternKin
     for (size_t i = 0; i < a.size(); ++i) {
       for (const std::string& name : names) {
         if (a[i] == name && i + 1 < a.size()) return std::vector<std::string>{a[i + 1]};
-        if (a[i].starts_with(name + "=")) return std::vector<std::string>{a[i].substr(name.size() + 1)};
+        if (a[i].starts_with(name + "="))
+          return std::vector<std::string>{a[i].substr(name.size() + 1)};
       }
     }
     *missing = "the command has no " + names[0] + " option";
@@ -211,8 +217,7 @@ std::optional<std::vector<std::string>> source_values(const Var& var, PatternKin
   if (s == "env") {
     if (vars.env) {
       auto it = vars.env->find(var.param);
-      if (it != vars.env->end() && !it->second.empty())
-        return std::vector<std::string>{it->second};
+      if (it != vars.env->end() && !it->second.empty()) return std::vector<std::string>{it->second};
     }
     *missing = "$" + var.param + " is not set";
     return std::nullopt;
@@ -231,8 +236,10 @@ bool valid_ipv6(std::string_view v) {
   if (v.empty() || v.size() > 39) return false;
   int colons = 0;
   for (char c : v) {
-    if (c == ':') ++colons;
-    else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.')) return false;
+    if (c == ':')
+      ++colons;
+    else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.'))
+      return false;
   }
   return colons >= 2 && colons <= 7;
 }
@@ -355,8 +362,8 @@ std::vector<std::string> expand_pattern(const std::string& pattern, PatternKind 
     }
     auto values = source_values(seg.var, kind, vars, missing);
     if (!values || values->empty()) return {};
-    bool pathish = seg.var.source == "args" || seg.var.source == "arg" ||
-                   seg.var.source == "opt" || seg.var.source == "env";
+    bool pathish = seg.var.source == "args" || seg.var.source == "arg" || seg.var.source == "opt" ||
+                   seg.var.source == "env";
     std::vector<std::string> next;
     for (std::string v : *values) {
       if (seg.var.modifier == "host") {

@@ -30,8 +30,8 @@ class Parser {
       skip_space();
       if (!failed_ && !at_end()) fail("expected the end of the file after the top-level value");
     }
-    if (failed_) *error = std::to_string(err_pos_.line) + ":" + std::to_string(err_pos_.col) +
-                          ": " + err_;
+    if (failed_)
+      *error = std::to_string(err_pos_.line) + ":" + std::to_string(err_pos_.col) + ": " + err_;
     return !failed_;
   }
 
@@ -260,14 +260,30 @@ class Parser {
       }
       char e = s_[i_++];
       switch (e) {
-        case '"': *out += '"'; break;
-        case '\\': *out += '\\'; break;
-        case '/': *out += '/'; break;
-        case 'b': *out += '\b'; break;
-        case 'f': *out += '\f'; break;
-        case 'n': *out += '\n'; break;
-        case 'r': *out += '\r'; break;
-        case 't': *out += '\t'; break;
+        case '"':
+          *out += '"';
+          break;
+        case '\\':
+          *out += '\\';
+          break;
+        case '/':
+          *out += '/';
+          break;
+        case 'b':
+          *out += '\b';
+          break;
+        case 'f':
+          *out += '\f';
+          break;
+        case 'n':
+          *out += '\n';
+          break;
+        case 'r':
+          *out += '\r';
+          break;
+        case 't':
+          *out += '\t';
+          break;
         case 'u': {
           uint32_t cp;
           if (!hex4(&cp)) {
@@ -276,8 +292,7 @@ class Parser {
           }
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
-            if (s_.substr(i_, 2) != "\\u" || (i_ += 2, !hex4(&lo)) || lo < 0xDC00 ||
-                lo > 0xDFFF) {
+            if (s_.substr(i_, 2) != "\\u" || (i_ += 2, !hex4(&lo)) || lo < 0xDC00 || lo > 0xDFFF) {
               fail("unpaired UTF-16 surrogate in \\u escape");
               return false;
             }

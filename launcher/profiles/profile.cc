@@ -12,17 +12,18 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kGroups[] = {
-    "@aio",          "@basic-io",   "@chown",     "@clock",        "@cpu-emulation", "@debug",
-    "@file-system",  "@io-event",   "@ipc",       "@keyring",      "@memlock",       "@module",
-    "@mount",        "@network-io", "@obsolete",  "@pkey",         "@privileged",    "@process",
-    "@raw-io",       "@reboot",     "@resources", "@sandbox",      "@setuid",        "@signal",
-    "@swap",         "@sync",       "@system-service", "@timer",
+    "@aio",       "@basic-io",       "@chown",    "@clock",      "@cpu-emulation",
+    "@debug",     "@file-system",    "@io-event", "@ipc",        "@keyring",
+    "@memlock",   "@module",         "@mount",    "@network-io", "@obsolete",
+    "@pkey",      "@privileged",     "@process",  "@raw-io",     "@reboot",
+    "@resources", "@sandbox",        "@setuid",   "@signal",     "@swap",
+    "@sync",      "@system-service", "@timer",
 };
 // Groups whose calls reconfigure the kernel or the machine, or that the sandbox's own design
 // denies outright (DESIGN §4): naming them in a profile never grants them.
 constexpr std::string_view kForbidden[] = {
-    "@clock", "@cpu-emulation", "@keyring", "@module", "@mount", "@obsolete",
-    "@privileged", "@raw-io", "@reboot", "@swap",
+    "@clock",    "@cpu-emulation", "@keyring", "@module", "@mount",
+    "@obsolete", "@privileged",    "@raw-io",  "@reboot", "@swap",
 };
 
 class Validator {
@@ -42,17 +43,24 @@ class Validator {
 
   static std::string type_name(const json& v) {
     switch (v.type()) {
-      case json::value_t::object: return "an object";
-      case json::value_t::array: return "an array";
-      case json::value_t::string: return "a string";
-      case json::value_t::boolean: return "true/false";
-      case json::value_t::null: return "null";
-      default: return "a number";
+      case json::value_t::object:
+        return "an object";
+      case json::value_t::array:
+        return "an array";
+      case json::value_t::string:
+        return "a string";
+      case json::value_t::boolean:
+        return "true/false";
+      case json::value_t::null:
+        return "null";
+      default:
+        return "a number";
     }
   }
 
   // Object whose keys must all be in `allowed`.
-  bool object(const json& v, const std::string& path, std::initializer_list<std::string_view> allowed) {
+  bool object(const json& v, const std::string& path,
+              std::initializer_list<std::string_view> allowed) {
     if (!v.is_object()) return fail(path, "expected an object, found " + type_name(v));
     for (auto it = v.begin(); it != v.end(); ++it) {
       if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
@@ -142,8 +150,8 @@ bool parse_size(const std::string& text, uint64_t* out) {
   std::string unit = text.substr(i);
   if (!unit.empty() && unit[0] == ' ') unit.erase(0, 1);
   static const std::pair<std::string_view, int> kUnits[] = {
-      {"", 0}, {"B", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20},
-      {"G", 30}, {"GiB", 30}, {"T", 40}, {"TiB", 40},
+      {"", 0},     {"B", 0},  {"K", 10},   {"KiB", 10}, {"M", 20},
+      {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40},   {"TiB", 40},
   };
   for (auto [u, shift] : kUnits) {
     if (unit == u) {
@@ -169,12 +177,15 @@ bool parse_profile(std::string_view text, const std::string& name, const std::st
   p.source = source;
   const json& root = doc.value;
   auto done = [&](bool ok) {
-    if (!ok) *error = v.error();
-    else *out = std::move(p);
+    if (!ok)
+      *error = v.error();
+    else
+      *out = std::move(p);
     return ok;
   };
-  if (!v.object(root, "", {"$schema", "schema", "description", "extends", "match", "filesystem",
-                           "network", "env", "limits", "syscalls", "cwd", "pins", "scan"}))
+  if (!v.object(root, "",
+                {"$schema", "schema", "description", "extends", "match", "filesystem", "network",
+                 "env", "limits", "syscalls", "cwd", "pins", "scan"}))
     return done(false);
   if (!root.contains("schema"))
     return done(v.fail("", "missing \"schema\": 1 (the format version) at the top level"));
@@ -187,11 +198,10 @@ bool parse_profile(std::string_view text, const std::string& name, const std::st
     return done(false);
   if (root.contains("extends") &&
       !v.strings(root["extends"], "extends", &p.extends, [](const std::string& s) {
-        bool ok = !s.empty() && s.size() <= 64 &&
-                  std::all_of(s.begin(), s.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                           c == '_' || c == '.' || c == ':';
-                  });
+        bool ok = !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                 c == '.' || c == ':';
+        });
         return ok ? std::string()
                   : "expected a profile name such as \"runtime:node\" or \"filesystem\"";
       }))
@@ -243,7 +253,8 @@ bool parse_profile(std::string_view text, const std::string& name, const std::st
           std::string base = s.ends_with('*') ? s.substr(0, s.size() - 1) : s;
           return valid_env_name(base) ? std::string()
                                       : "expected a variable name (letters, digits, '_'; a "
-                                        "trailing '*' matches a prefix), found \"" + s + "\"";
+                                        "trailing '*' matches a prefix), found \"" +
+                                            s + "\"";
         }))
       return done(false);
     if (e.contains("set")) {
@@ -299,8 +310,8 @@ bool parse_profile(std::string_view text, const std::string& name, const std::st
   for (auto [key, dest] : {std::pair<const char*, json*>{"pins", &p.pins}, {"scan", &p.scan}}) {
     if (!root.contains(key)) continue;
     if (!root[key].is_object())
-      return done(v.fail(key, std::string("expected an object (the ") + key +
-                                  " policy), found " + Validator::type_name(root[key])));
+      return done(v.fail(key, std::string("expected an object (the ") + key + " policy), found " +
+                                  Validator::type_name(root[key])));
     *dest = root[key];
   }
   return done(true);

@@ -32,8 +32,8 @@ std::string basename_of(const std::string& p) {
 
 std::string runtime_for(const std::vector<std::string>& argv) {
   std::string tool = argv.empty() ? "" : basename_of(argv[0]);
-  static const std::vector<std::string> kNode = {"node", "nodejs", "npx", "npm", "pnpm", "pnpx",
-                                                 "yarn", "bun", "bunx", "corepack"};
+  static const std::vector<std::string> kNode = {"node", "nodejs", "npx", "npm",  "pnpm",
+                                                 "pnpx", "yarn",   "bun", "bunx", "corepack"};
   if (std::find(kNode.begin(), kNode.end(), tool) != kNode.end()) return "runtime:node";
   if (tool.starts_with("python") || tool == "uv" || tool == "uvx" || tool == "pipx" ||
       tool.starts_with("pip"))
@@ -199,9 +199,9 @@ class Builder {
 
   void add_layer(const Profile& p) {
     layers_.push_back(p.source);
-    paths(p, p.fs_read, &read_);
-    paths(p, p.fs_write, &write_);
-    paths(p, p.fs_hide, &hide_);
+    paths(p, p.fs_read, &read_, true);
+    paths(p, p.fs_write, &write_, true);
+    paths(p, p.fs_hide, &hide_, false);
     hosts(p, p.net_allow, &net_allow_);
     hosts(p, p.net_install, &net_install_);
     for (const Entry& e : p.env_pass) env_pass(e.text, at(p, e.line));
@@ -214,10 +214,13 @@ class Builder {
     if (p.cwd) {
       std::string missing;
       auto v = expand_pattern(p.cwd->text, PatternKind::kPath, vars_, &missing);
-      if (v.empty()) note_unexpanded(p.cwd->text, at(p, p.cwd->line), missing);
-      else cwd_ = Grant{v[0], at(p, p.cwd->line), p.cwd->text};
+      if (v.empty())
+        note_unexpanded(p.cwd->text, at(p, p.cwd->line), missing);
+      else
+        cwd_ = Grant{v[0], at(p, p.cwd->line), p.cwd->text};
     }
-    for (auto [key, src] : {std::pair<const char*, const json*>{"pins", &p.pins}, {"scan", &p.scan}}) {
+    for (auto [key, src] :
+         {std::pair<const char*, const json*>{"pins", &p.pins}, {"scan", &p.scan}}) {
       if (src->is_null()) continue;
       if (!filter_policy_.contains(key)) filter_policy_[key] = json::object();
       filter_policy_[key].merge_patch(*src);
@@ -252,7 +255,8 @@ class Builder {
     for (const std::string& h : o.allow_net) {
       std::string canonical, err;
       if (!valid_host_entry(h, &canonical, &err)) {
-        *error = "--allow-net " + h + ": " + err + " (expected HOST[:PORT], e.g. api.example.com:443)";
+        *error =
+            "--allow-net " + h + ": " + err + " (expected HOST[:PORT], e.g. api.example.com:443)";
         return false;
       }
       add_unique(&net_allow_, Grant{canonical, "--allow-net", h});
@@ -271,9 +275,7 @@ class Builder {
   // SPEC's hard denials, then the final lists.
   void finish(Resolved* out) {
     std::vector<Denied> denied = hard_denied_paths(ctx_);
-    auto canon = [&](const std::string& p) {
-      return ctx_.canonical ? ctx_.canonical(p) : p;
-    };
+    auto canon = [&](const std::string& p) { return ctx_.canonical ? ctx_.canonical(p) : p; };
     for (Denied& d : denied) d.path = fs::path(d.path).lexically_normal().string();
     std::string private_canon = canon(private_dir_);
     auto denial_of = [&](const std::string& p) -> const Denied* {
@@ -363,8 +365,8 @@ class Builder {
       for (const Grant& g : l) a.push_back(grant_json(g, key));
       return a;
     };
-    pv["filesystem"] = {{"read", list(read_)}, {"write", list(write_)}, {"hide", list(hide_)},
-                        {"own", owned_}};
+    pv["filesystem"] = {
+        {"read", list(read_)}, {"write", list(write_)}, {"hide", list(hide_)}, {"own", owned_}};
     pv["network"] = {{"enabled", !net_allow_.empty()},
                      {"allow", list(net_allow_, "host")},
                      {"install", list(net_install_, "host")}};
@@ -377,7 +379,8 @@ class Builder {
     }
     pv["env"] = {{"pass", list(env_pass_, "name")}, {"set", set}};
     json limits = json::object();
-    if (memory_) limits["memory"] = {{"bytes", std::stoull(memory_->value)}, {"from", memory_->from}};
+    if (memory_)
+      limits["memory"] = {{"bytes", std::stoull(memory_->value)}, {"from", memory_->from}};
     if (processes_)
       limits["processes"] = {{"value", std::stoull(processes_->value)}, {"from", processes_->from}};
     if (files_) limits["files"] = {{"value", std::stoull(files_->value)}, {"from", files_->from}};
@@ -387,17 +390,26 @@ class Builder {
     pv["unexpanded"] = unexpanded_;
     pv["dropped"] = dropped_;
     json fp = json::object();
-    for (auto& [key, srcs] : filter_from_) fp[key] = {{"value", filter_policy_[key]}, {"from", srcs}};
+    for (auto& [key, srcs] : filter_from_)
+      fp[key] = {{"value", filter_policy_[key]}, {"from", srcs}};
     pv["policy"] = fp;
   }
 
  private:
-  void paths(const Profile& p, const std::vector<Entry>& entries, std::vector<Grant>* dest) {
+  void paths(const Profile& p, const std::vector<Entry>& entries, std::vector<Grant>* dest,
+             bool must_exist) {
     for (const Entry& e : entries) {
       std::string missing;
       auto v = expand_pattern(e.text, PatternKind::kPath, vars_, &missing);
       if (v.empty()) note_unexpanded(e.text, at(p, e.line), missing);
-      for (std::string& path : v) add_unique(dest, Grant{path, at(p, e.line), e.text});
+      for (std::string& path : v) {
+        bool own = path_within(path, private_dir_);
+        if (must_exist && !own && ctx_.exists && !ctx_.exists(path)) {
+          note_unexpanded(e.text, at(p, e.line), path + " does not exist");
+          continue;
+        }
+        add_unique(dest, Grant{path, at(p, e.line), e.text});
+      }
     }
   }
 
@@ -501,6 +513,10 @@ Context context_from_process(const std::string& server_name) {
     std::error_code ec2;
     fs::path c = fs::weakly_canonical(p, ec2);
     return ec2 ? p : c.lexically_normal().string();
+  };
+  ctx.exists = [](const std::string& p) {
+    std::error_code ec2;
+    return fs::exists(p, ec2);
   };
   return ctx;
 }

@@ -35,16 +35,20 @@ struct Context {  // where things are on this machine
   std::map<std::string, std::string> env;
   // Resolves symlinks for the hard-denial check (default: weakly_canonical; tests may fake it).
   std::function<std::string(const std::string&)> canonical;
+  // Whether a path exists (default: always). A profile's read/write entry naming a missing path
+  // (an optional runtime location such as ~/.nvm) grants nothing instead of failing the spawn;
+  // a missing path given with --allow-read/--allow-write is left for the sandbox to report.
+  std::function<bool(const std::string&)> exists;
 };
 
 // home_dir(), current directory, state_dir(), config_dir() and the process environment.
 Context context_from_process(const std::string& server_name);
 
 struct Resolved {
-  std::string name;    // profile in force ("default" when nothing matched)
-  std::string source;  // file (or "builtin:<name>.json") it came from
-  sandbox::Policy policy;  // fs/env/limits/syscalls/cwd filled; run.cc sets isolate,
-                           // server_name, state_dir, config_dir
+  std::string name;              // profile in force ("default" when nothing matched)
+  std::string source;            // file (or "builtin:<name>.json") it came from
+  sandbox::Policy policy;        // fs/env/limits/syscalls/cwd filled; run.cc sets isolate,
+                                 // server_name, state_dir, config_dir
   nlohmann::json filter_policy;  // {"pins": {...}, "scan": {...}} passed to the filters as-is
   std::vector<std::string> net_allow, net_install;  // host[:port] entries for the network issue
   nlohmann::json provenance;  // for `profile show`: each grant and where it came from

@@ -8,7 +8,8 @@ namespace {
 using V = std::vector<std::string>;
 
 struct Fixture {
-  std::map<std::string, std::string> env{{"TOKEN_FILE", "~/tok"}, {"DB", "postgres://u:p@db.example.com/x"}};
+  std::map<std::string, std::string> env{{"TOKEN_FILE", "~/tok"},
+                                         {"DB", "postgres://u:p@db.example.com/x"}};
   Vars vars;
   Fixture(V args) {
     vars.home = "/home/u";
@@ -33,7 +34,8 @@ TEST(Expand, HomeCwdState) {
   EXPECT_EQ(f.path("~"), V{"/home/u"});
   EXPECT_EQ(f.path("~/a/../b/"), V{"/home/u/b"});
   EXPECT_EQ(f.path("${cwd}/out"), V{"/work/proj/out"});
-  EXPECT_EQ(f.path("${state}/memory.jsonl"), V{"/home/u/.local/state/mcpcell/homes/x/memory.jsonl"});
+  EXPECT_EQ(f.path("${state}/memory.jsonl"),
+            V{"/home/u/.local/state/mcpcell/homes/x/memory.jsonl"});
   EXPECT_EQ(f.path("/etc/ssl/certs"), V{"/etc/ssl/certs"});
 }
 
@@ -116,7 +118,8 @@ TEST(Expand, ServerArguments) {
             (V{"-r", "/repo"}));
   EXPECT_EQ(server_arguments({"uv", "tool", "run", "mcp-server-sqlite", "--db-path", "x.db"}),
             (V{"--db-path", "x.db"}));
-  EXPECT_EQ(server_arguments({"python3", "-u", "-m", "mcp_server_git", "-r", "/r"}), (V{"-r", "/r"}));
+  EXPECT_EQ(server_arguments({"python3", "-u", "-m", "mcp_server_git", "-r", "/r"}),
+            (V{"-r", "/r"}));
   EXPECT_EQ(server_arguments({"python3", "server.py", "/d"}), V{"/d"});
   EXPECT_EQ(server_arguments({"node", "--require", "x", "dist/index.js", "/d"}), V{"/d"});
   EXPECT_EQ(server_arguments({"deno", "run", "-A", "main.ts", "/d"}), V{"/d"});

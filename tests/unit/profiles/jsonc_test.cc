@@ -8,9 +8,10 @@ namespace {
 TEST(Jsonc, CommentsAreWhitespaceAndLinesAreKept) {
   JsoncDoc d;
   std::string err;
-  ASSERT_TRUE(parse_jsonc("// head\n{\n  /* block\n  comment */ \"a\": [1, // one\n 2],\n"
-                          "  \"b\": {\"c\": \"x // not a comment\"}\n}\n",
-                          &d, &err))
+  ASSERT_TRUE(
+      parse_jsonc("// head\n{\n  /* block\n  comment */ \"a\": [1, // one\n 2],\n"
+                  "  \"b\": {\"c\": \"x // not a comment\"}\n}\n",
+                  &d, &err))
       << err;
   EXPECT_EQ(d.value["a"], nlohmann::json({1, 2}));
   EXPECT_EQ(d.value["b"]["c"], "x // not a comment");
@@ -49,9 +50,10 @@ TEST(Jsonc, ErrorsNameLineAndColumn) {
 TEST(Jsonc, StringsAndNumbers) {
   JsoncDoc d;
   std::string err;
-  ASSERT_TRUE(parse_jsonc("\xEF\xBB\xBF{\"s\": \"\\u00e9\\ud83d\\ude00\\n\", \"n\": -12, \"u\": "
-                          "18446744073709551615, \"f\": 1.5e3, \"t\": true, \"z\": null}",
-                          &d, &err))
+  ASSERT_TRUE(
+      parse_jsonc("\xEF\xBB\xBF{\"s\": \"\\u00e9\\ud83d\\ude00\\n\", \"n\": -12, \"u\": "
+                  "18446744073709551615, \"f\": 1.5e3, \"t\": true, \"z\": null}",
+                  &d, &err))
       << err;
   EXPECT_EQ(d.value["s"], "\xC3\xA9\xF0\x9F\x98\x80\n");
   EXPECT_EQ(d.value["n"], -12);

@@ -16,7 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using V = std::vector<std::string>;
 
-bool has(const V& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool has(const V& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 bool has_env(const sandbox::Policy& p, const std::string& name, std::string* value = nullptr) {
   for (const auto& [n, v] : p.env_set)
@@ -77,13 +79,14 @@ TEST_F(Resolve, MatchesByNpmPackageExecutableAndModule) {
                           ctx_, &why, &err),
             "filesystem");
   EXPECT_NE(why.find("npm package @modelcontextprotocol/server-filesystem"), std::string::npos);
-  EXPECT_EQ(match_profile({"node",
-                           "/x/node_modules/@modelcontextprotocol/server-memory/dist/index.js"},
-                          ctx_, &why, &err),
-            "memory");
+  EXPECT_EQ(
+      match_profile({"node", "/x/node_modules/@modelcontextprotocol/server-memory/dist/index.js"},
+                    ctx_, &why, &err),
+      "memory");
   EXPECT_EQ(match_profile({"/usr/local/bin/mcp-server-filesystem", "/d"}, ctx_, &why, &err),
             "filesystem");
-  EXPECT_EQ(match_profile({"uvx", "mcp-server-git", "--repository", "/r"}, ctx_, &why, &err), "git");
+  EXPECT_EQ(match_profile({"uvx", "mcp-server-git", "--repository", "/r"}, ctx_, &why, &err),
+            "git");
   EXPECT_EQ(match_profile({"python3", "-m", "mcp_server_git"}, ctx_, &why, &err), "git");
   EXPECT_EQ(match_profile({"uvx", "awslabs.aws-documentation-mcp-server@latest"}, ctx_, &why, &err),
             "aws-documentation");
@@ -117,7 +120,8 @@ TEST_F(Resolve, EmptyListsMeanNothing) {
 }
 
 TEST_F(Resolve, FilesystemProfileGrantsItsArgumentDirectories) {
-  Resolved r = run("", {"npx", "-y", "@modelcontextprotocol/server-filesystem", "/srv/data", "notes"});
+  Resolved r =
+      run("", {"npx", "-y", "@modelcontextprotocol/server-filesystem", "/srv/data", "notes"});
   EXPECT_EQ(r.name, "filesystem");
   EXPECT_TRUE(has(r.policy.fs_write, "/srv/data"));
   EXPECT_TRUE(has(r.policy.fs_write, home("proj/notes")));
@@ -190,7 +194,8 @@ TEST_F(Resolve, UserProfileShadowsShippedAndCanExtendIt) {
 }
 
 TEST_F(Resolve, UserProfileWinsAMatchTie) {
-  user_profile("myfs", R"({"schema": 1, "match": {"npm": ["@modelcontextprotocol/server-filesystem"]}})");
+  user_profile("myfs",
+               R"({"schema": 1, "match": {"npm": ["@modelcontextprotocol/server-filesystem"]}})");
   EXPECT_EQ(run("", {"npx", "@modelcontextprotocol/server-filesystem", "/d"}).name, "myfs");
 }
 
@@ -205,7 +210,8 @@ TEST_F(Resolve, ProfileFileByPath) {
 TEST_F(Resolve, ErrorsNameTheFileAndLine) {
   user_profile("broken", "{\"schema\": 1,\n\"extends\": [\"runtime:node\",\n \"nope\"]}");
   std::string err = error("broken", {"/bin/true"});
-  EXPECT_NE(err.find("broken.json:3: extends: no profile named \"nope\""), std::string::npos) << err;
+  EXPECT_NE(err.find("broken.json:3: extends: no profile named \"nope\""), std::string::npos)
+      << err;
   user_profile("a", R"({"schema": 1, "extends": ["b"]})");
   user_profile("b", R"({"schema": 1, "extends": ["a"]})");
   err = error("a", {"/bin/true"});
@@ -235,9 +241,10 @@ TEST_F(Resolve, HardDenialsDropGrantsInsideAndHideWhatGrantsContain) {
   Resolved r = run("greedy", {"/bin/true"}, o);
   EXPECT_EQ(r.policy.fs_read, V{home()});
   EXPECT_TRUE(r.policy.fs_write.empty());  // ${state}/data is the server's own already
-  for (const char* hidden : {".ssh", ".gnupg", ".aws", ".kube", ".config/gcloud", ".docker", ".netrc",
-                             ".git-credentials", ".local/state/mcpcell", ".config/mcpcell",
-                             ".claude.json", ".cursor", ".config/Code/User", ".local/share/keyrings"})
+  for (const char* hidden :
+       {".ssh", ".gnupg", ".aws", ".kube", ".config/gcloud", ".docker", ".netrc",
+        ".git-credentials", ".local/state/mcpcell", ".config/mcpcell", ".claude.json", ".cursor",
+        ".config/Code/User", ".local/share/keyrings"})
     EXPECT_TRUE(has(r.policy.fs_hide, home(hidden))) << hidden;
   EXPECT_TRUE(has(r.policy.fs_hide, home("proj/.vscode/mcp.json")));
   EXPECT_EQ(r.policy.env_pass, V{"OK"});
@@ -246,9 +253,10 @@ TEST_F(Resolve, HardDenialsDropGrantsInsideAndHideWhatGrantsContain) {
   EXPECT_EQ(r.policy.cwd, r.private_dir.string());
   std::string all;
   for (const std::string& w : r.warnings) all += w + "\n";
-  for (const char* dropped : {"read " , "/.ssh/id_ed25519", "/.aws", "/.config/mcpcell/profiles",
-                              "/.local/state/mcpcell/pins", "/.claude.json", "/proj/.vscode/mcp.json",
-                              "/.gnupg", "agent.1", "env SSH_AUTH_SOCK", "syscalls @mount", "cwd "})
+  for (const char* dropped :
+       {"read ", "/.ssh/id_ed25519", "/.aws", "/.config/mcpcell/profiles",
+        "/.local/state/mcpcell/pins", "/.claude.json", "/proj/.vscode/mcp.json", "/.gnupg",
+        "agent.1", "env SSH_AUTH_SOCK", "syscalls @mount", "cwd "})
     EXPECT_NE(all.find(dropped), std::string::npos) << dropped << "\n" << all;
   EXPECT_NE(all.find("(from --allow-read)"), std::string::npos);
 }
@@ -272,8 +280,8 @@ TEST_F(Resolve, ArgumentsCannotSmuggleDeniedPaths) {
 }
 
 TEST_F(Resolve, ForbiddenSyscallGroupsNeverPass) {
-  for (const char* g : {"@mount", "@module", "@reboot", "@swap", "@raw-io", "@keyring", "@privileged",
-                        "@clock", "@cpu-emulation", "@obsolete"})
+  for (const char* g : {"@mount", "@module", "@reboot", "@swap", "@raw-io", "@keyring",
+                        "@privileged", "@clock", "@cpu-emulation", "@obsolete"})
     EXPECT_TRUE(forbidden_syscall_group(g)) << g;
 }
 
@@ -332,6 +340,38 @@ TEST_F(Resolve, ArgumentDrivenProfiles) {
   EXPECT_EQ(pg.net_allow, V{"db.internal:5432"});
   // The password in the URL never reaches provenance.
   EXPECT_EQ(pg.provenance.dump().find("pw@"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcpcell::profiles
+
+namespace mcpcell::profiles {
+namespace {
+
+TEST(ResolveExists, MissingOptionalPathsGrantNothingButFlagsStay) {
+  char tmpl[] = "/tmp/mcpcell-profiles-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  fs::path root(tmpl);
+  Context ctx;
+  ctx.home = root;
+  ctx.cwd = root;
+  ctx.state_dir = root / ".local/state/mcpcell";
+  ctx.config_dir = root / ".config/mcpcell";
+  ctx.server_name = "s";
+  ctx.exists = [](const std::string& p) { return fs::exists(p); };
+  fs::create_directories(ctx.config_dir / "profiles");
+  fs::create_directories(root / "present");
+  std::ofstream(ctx.config_dir / "profiles/opt.json")
+      << R"({"schema": 1, "filesystem": {"read": ["~/present", "~/absent"], "write": ["${state}/x"]}})";
+  Overrides o;
+  o.allow_read = {(root / "typo").string()};
+  Resolved r;
+  std::string err;
+  ASSERT_TRUE(resolve("opt", {"/bin/true"}, o, ctx, &r, &err)) << err;
+  EXPECT_EQ(r.policy.fs_read,
+            (std::vector<std::string>{(root / "present").string(), (root / "typo").string()}));
+  EXPECT_NE(r.provenance["unexpanded"].dump().find("absent does not exist"), std::string::npos);
+  fs::remove_all(root);
 }
 
 }  // namespace
