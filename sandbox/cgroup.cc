@@ -152,4 +152,81 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
   return fd;
 }
 
+bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* procs,
+                      std::vector<std::string>* dirs, std::string* reason) {
+  struct Want {
+    const char* controller;
+    const char* file;
+    uint64_t value;
+  } wants[] = {{"pids", "pids.max", tasks}, {"memory", "memory.limit_in_bytes", memory_bytes}};
+  std::string info = slurp("/proc/self/mountinfo"), own = slurp("/proc/self/cgroup");
+  std::vector<std::string> made;
+  auto undo = [&] {
+    for (const auto& d : made) ::rmdir(d.c_str());
+    procs->clear();
+    dirs->clear();
+  };
+  for (const Want& w : wants) {
+    // Mount point: a "cgroup" filesystem whose super options name the controller.
+    std::string mnt;
+    std::istringstream in(info);
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t dash = line.find(" - ");
+      if (dash == std::string::npos) continue;
+      std::istringstream tail(line.substr(dash + 3));
+      std::string fstype, source, opts;
+      tail >> fstype >> source >> opts;
+      if (fstype != "cgroup") continue;
+      std::string o = "," + opts + ",";
+      if (o.find(std::string(",") + w.controller + ",") == std::string::npos) continue;
+      std::istringstream head(line.substr(0, dash));
+      std::string id, parent, devno, root;
+      head >> id >> parent >> devno >> root >> mnt;
+      if (root != "/") mnt.clear();
+      break;
+    }
+    // Own group in that hierarchy: "N:<controllers>:<path>".
+    std::string path;
+    std::istringstream cg(own);
+    while (std::getline(cg, line)) {
+      size_t a = line.find(':'), b = line.find(':', a + 1);
+      if (a == std::string::npos || b == std::string::npos) continue;
+      std::string ctl = "," + line.substr(a + 1, b - a - 1) + ",";
+      if (ctl.find(std::string(",") + w.controller + ",") != std::string::npos)
+        path = line.substr(b + 1);
+    }
+    if (mnt.empty() || path.empty()) {
+      *reason = std::string("no cgroup v1 ") + w.controller + " hierarchy";
+      undo();
+      return false;
+    }
+    std::string base = mnt + (path == "/" ? "" : path);
+    if (DIR* d = ::opendir(base.c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (std::string(e->d_name).rfind("mcpcell-", 0) == 0)
+          ::rmdir((base + "/" + e->d_name).c_str());
+      ::closedir(d);
+    }
+    char name[48];
+    std::snprintf(name, sizeof name, "/mcpcell-%d-%ld", ::getpid(),
+                  static_cast<long>(::time(nullptr)));
+    std::string dir = base + name;
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+      *reason = "cgroup v1 " + base + " is not writable: " + std::strerror(errno);
+      undo();
+      return false;
+    }
+    made.push_back(dir);
+    if (!write_str(dir + "/" + w.file, std::to_string(w.value))) {
+      *reason = "cannot set " + dir + "/" + w.file + ": " + std::strerror(errno);
+      undo();
+      return false;
+    }
+    procs->push_back(dir + "/cgroup.procs");
+    dirs->push_back(dir);
+  }
+  return true;
+}
+
 }  // namespace mcpcell::sandbox

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mcpcell::sandbox {
 
@@ -19,5 +20,12 @@ CgroupProbe cgroup_probe();
 // Creates a fresh cgroup for one sandbox with the given limits and returns an O_DIRECTORY fd for
 // clone3(CLONE_INTO_CGROUP), or -1 with `reason` set. Removes empty leftovers of earlier sandboxes.
 int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std::string* reason);
+
+// The cgroup v1 fallback for hybrid hosts (where v1 owns the pids and memory controllers; writable
+// in practice only for root, which RLIMIT_NPROC does not bind): creates one group per controller
+// and returns their cgroup.procs files, which the parent fills with the child's pid before the
+// child goes on. False with `reason` when unavailable.
+bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* procs,
+                      std::vector<std::string>* dirs, std::string* reason);
 
 }  // namespace mcpcell::sandbox

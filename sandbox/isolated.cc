@@ -126,6 +126,7 @@ struct ChildPlan {
   std::vector<Step> steps;
   std::string cwd, home;
   Policy::NetnsSetup netns;
+  bool wait_for_parent = false;  // the parent puts the child into cgroup v1 groups first
   std::vector<std::pair<int, rlimit>> rlimits;
   std::vector<std::pair<std::string, std::string>> root_opts = {{"size", "16m"}, {"mode", "0755"}};
   cap_t no_caps = nullptr;
@@ -347,6 +348,9 @@ int send_fd(int sock, int fd) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Landlock binds the server only: init stays outside its domain, so with signal scoping (ABI 6)
+    // the server cannot signal init either.
+    if (int e = landlock_apply(plan.landlock)) steps.fail("apply landlock", e);
     ::execve(plan.exe.c_str(), plan.argv.data(), plan.envp.data());
     steps.fail("exec", errno);
   }
@@ -378,6 +382,13 @@ int send_fd(int sock, int fd) {
     if (::poll(&p, 1, 0) > 0 && (p.revents & POLLHUP)) return ESRCH;
     return 0;
   });
+  if (plan.wait_for_parent) {
+    steps.run("wait for mcpcell (cgroup v1)", [&] {
+      char go = 0;
+      ssize_t n = ::recv(plan.sock, &go, 1, 0);
+      return n == 1 && go == 'G' ? 0 : (n < 0 ? errno : ESRCH);
+    });
+  }
   steps.run("map user and group ids (user namespace)", [&] {
     int e = write_file("/proc/self/setgroups", plan.setgroups.data(), plan.setgroups.size());
     if (e == 0) e = write_file("/proc/self/uid_map", plan.uid_map.data(), plan.uid_map.size());
@@ -524,7 +535,6 @@ int send_fd(int sock, int fd) {
   steps.run("drop capabilities", [&] { return drop_privileges(plan); });
   steps.run("set no_new_privs",
             [] { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : errno; });
-  steps.run("apply landlock", [&] { return landlock_apply(plan.landlock); });
   steps.run("install seccomp filter", [&] {
     sock_fprog prog{static_cast<unsigned short>(plan.filter.count),
                     reinterpret_cast<sock_filter*>(plan.filter.insns.data())};
@@ -838,10 +848,15 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   uint64_t files = policy.limits.files ? policy.limits.files : 4096;
   std::string cg_path, cg_reason;
   int cg_fd = cgroup_create(mem, tasks, &cg_path, &cg_reason);
+  std::vector<std::string> v1_procs, v1_dirs;
+  std::string v1_reason;
   if (cg_fd >= 0) {
-    info["cgroup"] = {{"path", cg_path}, {"memory_max", mem}, {"pids_max", tasks}};
+    info["cgroup"] = {{"version", 2}, {"path", cg_path}, {"memory_max", mem}, {"pids_max", tasks}};
+  } else if (cgroup_v1_create(mem, tasks, &v1_procs, &v1_dirs, &v1_reason)) {
+    info["cgroup"] = {{"version", 1}, {"paths", v1_dirs}, {"memory_max", mem}, {"pids_max", tasks}};
+    cp.wait_for_parent = true;
   } else {
-    info["cgroup"] = {{"available", false}, {"reason", cg_reason}};
+    info["cgroup"] = {{"available", false}, {"reason", cg_reason + "; v1: " + v1_reason}};
   }
   rlimit cur{};
   ::getrlimit(RLIMIT_NOFILE, &cur);
@@ -850,7 +865,7 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   cp.rlimits.push_back({RLIMIT_NOFILE, {nofile, nofile}});
   cp.rlimits.push_back({RLIMIT_NPROC, {tasks, tasks}});
   nlohmann::json rl = {{"core", 0}, {"nofile", nofile}, {"nproc", tasks}};
-  if (cg_fd < 0) {
+  if (cg_fd < 0 && !cp.wait_for_parent) {
     // Without a memory cgroup: bound each process's data segment. Never RLIMIT_AS (V8 and Go
     // reserve large address ranges they never touch).
     cp.rlimits.push_back({RLIMIT_DATA, {mem, mem}});
@@ -914,6 +929,18 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   }
   if (pid == 0) child_main(cp);  // never returns
   int clone_err = errno;
+  if (pid > 0 && cp.wait_for_parent) {
+    bool joined = true;
+    for (const auto& f : v1_procs) {
+      std::ofstream out(f);
+      out << pid;
+      out.flush();
+      joined = joined && out.good();
+    }
+    if (!joined) info["cgroup"]["error"] = "could not move the sandbox into its groups";
+    char go = 'G';
+    (void)!::send(sv[0], &go, 1, MSG_NOSIGNAL);
+  }
   ::close(sv[1]);
   if (cg_fd >= 0) ::close(cg_fd);
   cap_free(cp.no_caps);

@@ -221,3 +221,36 @@ TEST_F(SmokeTest, GrantsAndMasks) {
 
 }  // namespace
 }  // namespace mcpcell::sandbox
+
+namespace mcpcell::sandbox {
+namespace {
+
+TEST_F(SmokeTest, ServerCannotSignalInit) {
+  Outcome r = run(policy(), {"/usr/bin/python3", "-c",
+                             "import os\ntry:\n  os.kill(1, 0); print('reached')\n"
+                             "except OSError as e: print('errno', e.errno)"});
+  if (!started(r)) GTEST_SKIP();
+  if (r.info["landlock"].value("abi", 0) < 6) GTEST_SKIP() << "Landlock signal scoping needs ABI 6";
+  EXPECT_NE(r.out.find("errno 1"), std::string::npos) << r.out;
+}
+
+TEST_F(SmokeTest, ForkBombStopsAtTheTaskLimit) {
+  Policy p = policy();
+  p.limits.tasks = 40;
+  Outcome r = run(p, {"/usr/bin/python3", "-c",
+                      "import os, time, sys\nn = 0\n"
+                      "for i in range(200):\n"
+                      "  try: pid = os.fork()\n"
+                      "  except OSError: break\n"
+                      "  if pid == 0: time.sleep(5); os._exit(0)\n"
+                      "  n += 1\n"
+                      "print('started', n); sys.stdout.flush(); os._exit(0)"});
+  if (!started(r)) GTEST_SKIP();
+  EXPECT_TRUE(r.info["cgroup"].contains("pids_max") || r.info["rlimits"].contains("nproc"));
+  size_t at = r.out.find("started ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_LE(std::atoi(r.out.c_str() + at + 8), 40) << r.out;
+}
+
+}  // namespace
+}  // namespace mcpcell::sandbox
