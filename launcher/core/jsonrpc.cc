@@ -467,6 +467,7 @@ std::string_view find_id_in_prefix(std::string_view prefix) {
   ws();
   if (i >= n || prefix[i] != '{') return {};
   ++i;
+  std::string_view found;
   int depth = 1;
   bool expect_key = true;
   while (i < n) {
@@ -475,25 +476,30 @@ std::string_view find_id_in_prefix(std::string_view prefix) {
     char c = prefix[i];
     if (c == '"') {
       size_t start = i;
-      if (!skip_string()) return {};
+      if (!skip_string()) return found;
       if (depth == 1 && expect_key) {
         std::string_view key = prefix.substr(start + 1, i - start - 2);
         ws();
-        if (i >= n || prefix[i] != ':') return {};
+        if (i >= n || prefix[i] != ':') return found;
         ++i;
         ws();
         if (key == "id" && i < n) {
+          // JSON parsers keep the last of duplicate keys, so keep looking after a match.
           size_t vs = i;
           if (prefix[i] == '"') {
-            if (!skip_string()) return {};
-            return prefix.substr(vs, i - vs);
+            if (!skip_string()) return found;
+            found = prefix.substr(vs, i - vs);
+            expect_key = false;
+            continue;
           }
           while (i < n && (prefix[i] == '-' || is_digit(static_cast<unsigned char>(prefix[i])) ||
                            prefix[i] == '.' || prefix[i] == 'e' || prefix[i] == 'E' ||
                            prefix[i] == '+'))
             ++i;
-          if (i == vs || i >= n) return {};  // a number cut by the prefix end is not trusted
-          return prefix.substr(vs, i - vs);
+          if (i == vs || i >= n) return found;  // a number cut by the prefix end is not trusted
+          found = prefix.substr(vs, i - vs);
+          expect_key = false;
+          continue;
         }
         expect_key = false;
         continue;
@@ -508,7 +514,7 @@ std::string_view find_id_in_prefix(std::string_view prefix) {
     if (c == '}' || c == ']') {
       --depth;
       ++i;
-      if (depth == 0) return {};
+      if (depth == 0) return found;
       continue;
     }
     if (c == ',') {
@@ -518,7 +524,7 @@ std::string_view find_id_in_prefix(std::string_view prefix) {
     }
     ++i;  // scalars and ':' inside nested values
   }
-  return {};
+  return found;
 }
 
 bool valid_utf8(std::string_view s) {

@@ -17,7 +17,8 @@
 namespace mcpcell {
 namespace {
 
-constexpr size_t kMaxQueuedBytes = 64u << 20;  // past this the relay waits for the disk
+constexpr size_t kMaxQueuedBytes = 4u << 20;  // past this the relay waits for the disk
+constexpr size_t kCopyForHashing = 64u << 10;  // larger lines are hashed on the caller's thread
 
 std::string to_hex(const unsigned char* p, size_t n) {
   static const char* hex = "0123456789abcdef";
@@ -133,8 +134,16 @@ void AuditLog::message(Direction dir, const MessageInfo& info, std::string_view 
     t += ",\"disposition\":";
     append_json_string(t, disposition);
   }
-  p.hash_data.assign(line.data(), line.size());
-  if (p.hash_data.empty()) p.hash_data.push_back('\0');  // still gets a hash field
+  if (line.size() > kCopyForHashing) {
+    // Hash big lines here rather than queue a copy: the copy would cost as much memory traffic
+    // as the hash, and a queue of megabyte lines is what made mcpcell's memory grow.
+    t += ",\"hash\":\"";
+    t += fingerprint(line);
+    t += '"';
+  } else {
+    p.hash_data.assign(line.data(), line.size());
+    if (p.hash_data.empty()) p.hash_data.push_back('\0');  // still gets a hash field
+  }
   enqueue(std::move(p));
 }
 

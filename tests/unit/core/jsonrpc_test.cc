@@ -331,3 +331,8 @@ TEST(JsonRpc, KindNames) {
 
 }  // namespace
 }  // namespace mcpcell
+
+TEST(JsonRpc, PrefixIdIsTheLastOfDuplicateKeysLikeJsonParse) {
+  EXPECT_EQ(mcpcell::find_id_in_prefix(R"({"id":1,"id":2,"method":"x","params":{"d":"aaaa)"), "2");
+  EXPECT_EQ(mcpcell::find_id_in_prefix(R"({"id":"a","params":{"id":9},"method":"x)"), "\"a\"");
+}
