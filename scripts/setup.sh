@@ -32,12 +32,13 @@ as_root() {
 # and Google Benchmark for tests/unit and bench/; node+npm for the integration tests' real MCP
 # peers; python3 for the escape suite's probes; bubblewrap, uidmap and iproute2 for comparing with
 # and exercising namespaces in tests; util-linux and procps (setsid, ps, pgrep) for lifecycle
-# checks; hyperfine for bench/run.sh.
+# checks; hyperfine for bench/run.sh; curl for the network tests' clients; chromium renders
+# `mcpcell report --html` in its test.
 PACKAGES=(
   build-essential cmake pkg-config
   libseccomp-dev libcap-dev nlohmann-json3-dev libssl-dev libre2-dev
   libgtest-dev libbenchmark-dev
-  python3 bubblewrap uidmap iproute2 util-linux procps hyperfine
+  python3 bubblewrap uidmap iproute2 util-linux procps hyperfine curl chromium
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
