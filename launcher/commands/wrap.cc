@@ -101,15 +101,23 @@ int parse_options(const std::string& cmd, const Args& args, EditorOptions* o) {
     };
     std::string v;
     bool ok = true;
-    if (a == "--help" || a == "-h") o->help = true;
-    else if (a == "--dry-run" && cmd != "inventory") o->dry_run = true;
-    else if (a == "--json" && cmd == "inventory") o->json = true;
-    else if (a == "--editor") ok = value(&o->editor);
-    else if (a == "--config" && cmd != "inventory") ok = value(&o->config);
-    else if (a == "--mcpcell" && cmd == "wrap") ok = value(&o->mcpcell);
-    else if (a == "--project" && (ok = value(&v))) o->projects.push_back(v);
-    else return fail(125, "unknown option '" + a + "' for mcpcell " + cmd,
-                     "see 'mcpcell " + cmd + " --help'");
+    if (a == "--help" || a == "-h")
+      o->help = true;
+    else if (a == "--dry-run" && cmd != "inventory")
+      o->dry_run = true;
+    else if (a == "--json" && cmd == "inventory")
+      o->json = true;
+    else if (a == "--editor")
+      ok = value(&o->editor);
+    else if (a == "--config" && cmd != "inventory")
+      ok = value(&o->config);
+    else if (a == "--mcpcell" && cmd == "wrap")
+      ok = value(&o->mcpcell);
+    else if (a == "--project" && (ok = value(&v)))
+      o->projects.push_back(v);
+    else
+      return fail(125, "unknown option '" + a + "' for mcpcell " + cmd,
+                  "see 'mcpcell " + cmd + " --help'");
     if (!ok) return fail(125, "option " + a + " needs a value");
   }
   if (!o->editor.empty()) {
@@ -167,7 +175,8 @@ bool targets(const EditorOptions& o, bool with_claude_projects, std::vector<Targ
     out->push_back({{"config", "file", real, ed::Format::kMcpServers}, real});
     return true;
   }
-  for (ed::Location& l : ed::candidate_locations(places(o, with_claude_projects), o.editor, list_dir)) {
+  for (ed::Location& l :
+       ed::candidate_locations(places(o, with_claude_projects), o.editor, list_dir)) {
     if (!fs::is_regular_file(l.path, ec)) continue;
     fs::path real = fs::canonical(l.path, ec);
     if (ec) continue;
@@ -220,8 +229,9 @@ Status replace_config(const fs::path& path, std::string_view expected, std::stri
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return Status::Error("cannot stat " + path.string() + ": " + std::strerror(errno));
-  std::string tmp = (path.parent_path() / ("." + path.filename().string() + ".mcpcell-" +
-                                           random_hex(6))).string();
+  std::string tmp =
+      (path.parent_path() / ("." + path.filename().string() + ".mcpcell-" + random_hex(6)))
+          .string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Error("cannot create " + tmp + ": " + std::strerror(errno));
   bool ok = ::fchmod(fd, st.st_mode & 07777) == 0;
@@ -257,8 +267,8 @@ std::string self_path() {
 void print_outcomes(const ed::Plan& plan) {
   for (const ed::Outcome& o : plan.outcomes) {
     std::string extra = o.action == ed::Outcome::kWrapped ? " (profile " + o.profile + ")" : "";
-    std::fprintf(stderr, "  %s: %s%s\n", o.label.c_str(), std::string(ed::action_word(o.action)).c_str(),
-                 extra.c_str());
+    std::fprintf(stderr, "  %s: %s%s\n", o.label.c_str(),
+                 std::string(ed::action_word(o.action)).c_str(), extra.c_str());
     for (const std::string& n : o.notes) std::fprintf(stderr, "      note: %s\n", n.c_str());
   }
 }
@@ -315,7 +325,8 @@ int rewrite(const std::string& cmd, const Args& args) {
     if (s) s = ensure_private_dir(base.parent_path());
     // The record goes first: if mcpcell dies between the two writes, unwrap still has it.
     if (s) s = write_file_atomic(backup, text);
-    if (s && !plan.records.empty()) s = write_file_atomic(record, ed::records_to_text(t.real.string(), plan.records));
+    if (s && !plan.records.empty())
+      s = write_file_atomic(record, ed::records_to_text(t.real.string(), plan.records));
     if (s) s = replace_config(t.real, text, plan.text);
     if (s && plan.records.empty()) ::unlink(record.c_str());
     if (!s) {
@@ -330,8 +341,9 @@ int rewrite(const std::string& cmd, const Args& args) {
     std::fprintf(stderr, "dry run: %d server(s) would be %s in %d file(s); nothing written\n",
                  entries_changed, verb, files_changed);
   else
-    std::fprintf(stderr, "%d server(s) %s in %d file(s)%s\n", entries_changed, verb, files_changed,
-                 files_changed ? "; restart the editors (or reload their MCP servers) to apply" : "");
+    std::fprintf(
+        stderr, "%d server(s) %s in %d file(s)%s\n", entries_changed, verb, files_changed,
+        files_changed ? "; restart the editors (or reload their MCP servers) to apply" : "");
   return failures ? 1 : 0;
 }
 
@@ -347,8 +359,12 @@ std::string join_argv(const std::vector<std::string>& v) {
 
 }  // namespace
 
-int cmd_wrap(const Args& args) { return rewrite("wrap", args); }
-int cmd_unwrap(const Args& args) { return rewrite("unwrap", args); }
+int cmd_wrap(const Args& args) {
+  return rewrite("wrap", args);
+}
+int cmd_unwrap(const Args& args) {
+  return rewrite("unwrap", args);
+}
 
 int cmd_inventory(const Args& args) {
   EditorOptions o;
@@ -367,7 +383,8 @@ int cmd_inventory(const Args& args) {
   for (Target& t : files) {
     std::string text, error;
     ed::Node doc;
-    if (!load(&t, false, &text, &error) || !ed::parse_document(text, t.where.format, &doc, &error)) {
+    if (!load(&t, false, &text, &error) ||
+        !ed::parse_document(text, t.where.format, &doc, &error)) {
       std::fprintf(stderr, "mcpcell: %s: %s\n", display(t.real).c_str(), error.c_str());
       ++failures;
       continue;
@@ -398,8 +415,9 @@ int cmd_inventory(const Args& args) {
       r["identity"] = identity.empty() ? json() : json(identity);
       r["profile"] = profile.empty() ? json() : json(profile);
       std::error_code ec;
-      bool pinned = !identity.empty() &&
-                    fs::exists(state_dir() / "pins" / (server_name_to_filename(identity) + ".json"), ec);
+      bool pinned =
+          !identity.empty() &&
+          fs::exists(state_dir() / "pins" / (server_name_to_filename(identity) + ".json"), ec);
       r["pinned"] = pinned;
       auto seen = last_seen.find(identity);
       r["last_seen"] = seen == last_seen.end() ? json() : json(seen->second);
@@ -407,7 +425,8 @@ int cmd_inventory(const Args& args) {
     }
   }
   if (o.json) {
-    for (const json& r : rows) std::printf("%s\n", r.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    for (const json& r : rows)
+      std::printf("%s\n", r.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
     return failures ? 1 : 0;
   }
   if (rows.empty()) {
@@ -428,9 +447,9 @@ int cmd_inventory(const Args& args) {
     std::string command = r["command"].is_array()
                               ? join_argv(r["command"].get<std::vector<std::string>>())
                               : "(" + r["transport"].get<std::string>() + ")";
-    std::printf("%-15s %-8s %-20s %-8s %-22s %-7s %-28s %s\n", r["editor"].get<std::string>().c_str(),
-                scope.c_str(), r["server"].get<std::string>().c_str(),
-                r["wrapped"].get<bool>() ? "yes" : "no",
+    std::printf("%-15s %-8s %-20s %-8s %-22s %-7s %-28s %s\n",
+                r["editor"].get<std::string>().c_str(), scope.c_str(),
+                r["server"].get<std::string>().c_str(), r["wrapped"].get<bool>() ? "yes" : "no",
                 r["profile"].is_string() ? r["profile"].get<std::string>().c_str() : "-",
                 r["pinned"].get<bool>() ? "yes" : "no",
                 r["last_seen"].is_string() ? r["last_seen"].get<std::string>().c_str() : "never",

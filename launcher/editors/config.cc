@@ -16,7 +16,10 @@ struct FormatSpec {
 const std::array<FormatSpec, 6>& specs() {
   static const std::array<FormatSpec, 6> kSpecs = {{
       {Format::kMcpServers, "mcpServers", false, {{"mcpServers"}}},
-      {Format::kClaudeJson, "claude-json", false, {{"mcpServers"}, {"projects", "*", "mcpServers"}}},
+      {Format::kClaudeJson,
+       "claude-json",
+       false,
+       {{"mcpServers"}, {"projects", "*", "mcpServers"}}},
       {Format::kVsCode, "vscode", false, {{"servers"}}},
       {Format::kVsCodeSettings, "vscode-settings", false, {{"mcp", "servers"}}},
       {Format::kZed, "zed", false, {{"context_servers"}}},
@@ -50,9 +53,8 @@ void containers_at(const Node& node, const std::vector<std::string_view>& path, 
 }
 
 bool remote_type(std::string_view type) {
-  return type == "http" || type == "sse" || type == "streamable-http" ||
-         type == "streamableHttp" || type == "streamable_http" || type == "ws" ||
-         type == "websocket";
+  return type == "http" || type == "sse" || type == "streamable-http" || type == "streamableHttp" ||
+         type == "streamable_http" || type == "ws" || type == "websocket";
 }
 
 ServerEntry read_entry(const Node& v, std::string_view text, std::vector<std::string> container,
@@ -102,14 +104,17 @@ ServerEntry read_entry(const Node& v, std::string_view text, std::vector<std::st
       e.arg_quoted.push_back(item.quoted);
     }
   }
-  if (const Node* env = holder->get("env"); env && env->kind == Node::kObject) e.env_keys = env->keys;
+  if (const Node* env = holder->get("env"); env && env->kind == Node::kObject)
+    e.env_keys = env->keys;
   e.env_file = holder->get("envFile") != nullptr || v.get("envFile") != nullptr;
   return e;
 }
 
 }  // namespace
 
-std::string_view format_name(Format f) { return spec(f).name; }
+std::string_view format_name(Format f) {
+  return spec(f).name;
+}
 
 std::optional<Format> format_from_name(std::string_view name) {
   for (const FormatSpec& s : specs())
@@ -117,7 +122,9 @@ std::optional<Format> format_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-bool format_is_yaml(Format f) { return spec(f).yaml; }
+bool format_is_yaml(Format f) {
+  return spec(f).yaml;
+}
 
 bool parse_document(std::string_view text, Format f, Node* out, std::string* error) {
   return format_is_yaml(f) ? parse_yaml(text, out, error) : parse_jsonc(text, out, error);
@@ -134,11 +141,16 @@ bool detect_format(std::string_view text, std::string_view file_name, Format* ou
       for (const Node& p : projects->items)
         if (p.kind == Node::kObject && p.get("mcpServers")) project_servers = true;
     const Node* mcp = doc.get("mcp");
-    if (doc.get("context_servers")) *out = Format::kZed;
-    else if (project_servers) *out = Format::kClaudeJson;
-    else if (doc.get("mcpServers")) *out = Format::kMcpServers;
-    else if (const Node* s = doc.get("servers"); s && s->kind == Node::kObject) *out = Format::kVsCode;
-    else if (mcp && mcp->kind == Node::kObject && mcp->get("servers")) *out = Format::kVsCodeSettings;
+    if (doc.get("context_servers"))
+      *out = Format::kZed;
+    else if (project_servers)
+      *out = Format::kClaudeJson;
+    else if (doc.get("mcpServers"))
+      *out = Format::kMcpServers;
+    else if (const Node* s = doc.get("servers"); s && s->kind == Node::kObject)
+      *out = Format::kVsCode;
+    else if (mcp && mcp->kind == Node::kObject && mcp->get("servers"))
+      *out = Format::kVsCodeSettings;
     else {
       *error = "no MCP servers key (mcpServers, servers, mcp.servers, context_servers) in it";
       return false;

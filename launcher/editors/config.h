@@ -47,21 +47,21 @@ struct ServerEntry {
   std::string transport;  // "stdio", or what `type` / `url` / `serverUrl` says
   bool remote = false;
   bool has_command = false;
-  std::string command;                 // decoded
-  std::vector<std::string> args;       // decoded (non-strings as written)
-  std::vector<std::string> env_keys;   // names in `env`
-  bool env_file = false;               // `envFile` present (its variables are unknown here)
+  std::string command;                // decoded
+  std::vector<std::string> args;      // decoded (non-strings as written)
+  std::vector<std::string> env_keys;  // names in `env`
+  bool env_file = false;              // `envFile` present (its variables are unknown here)
 
   // For editing, relative to nothing: absolute spans in the document.
-  Span command_span;                   // the command value token
+  Span command_span;  // the command value token
   bool has_args = false;
-  Span args_span;                      // args value (a block sequence: see args_block)
-  bool args_block = false;             // YAML block sequence: replace from args_colon_end
+  Span args_span;           // args value (a block sequence: see args_block)
+  bool args_block = false;  // YAML block sequence: replace from args_colon_end
   size_t args_colon_end = 0;
-  std::vector<Span> arg_spans;         // each element token
-  std::vector<bool> arg_quoted;        // element written quoted (JSON: always)
+  std::vector<Span> arg_spans;   // each element token
+  std::vector<bool> arg_quoted;  // element written quoted (JSON: always)
   bool command_quoted = true;
-  size_t command_key_begin = 0;        // for inserting an `args` member next to `command`
+  size_t command_key_begin = 0;  // for inserting an `args` member next to `command`
   bool yaml = false;
 };
 

@@ -21,7 +21,8 @@ std::vector<std::string_view> split_lines(std::string_view s) {
 
 enum class Op { kKeep, kDel, kAdd };
 
-std::vector<Op> myers(const std::vector<std::string_view>& a, const std::vector<std::string_view>& b) {
+std::vector<Op> myers(const std::vector<std::string_view>& a,
+                      const std::vector<std::string_view>& b) {
   const long n = static_cast<long>(a.size()), m = static_cast<long>(b.size()), max = n + m;
   const long off = max + 1;
   std::vector<long> v(2 * max + 3, 0);
@@ -31,7 +32,7 @@ std::vector<Op> myers(const std::vector<std::string_view>& a, const std::vector<
     trace.push_back(v);
     for (long k = -d; k <= d; k += 2) {
       long x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1]
-                                                                       : v[off + k - 1] + 1;
+                                                                        : v[off + k - 1] + 1;
       long y = x - k;
       while (x < n && y < m && a[x] == b[y]) ++x, ++y;
       v[off + k] = x;
@@ -106,9 +107,12 @@ std::string unified_diff(std::string_view before, std::string_view after,
            std::to_string(a_len) + " +" + std::to_string(b_len ? bi[start] + 1 : bi[start]) + "," +
            std::to_string(b_len) + " @@\n";
     for (long k = start; k < stop; ++k) {
-      if (ops[k] == Op::kKeep) emit_line(&out, ' ', a[ai[k]]);
-      else if (ops[k] == Op::kDel) emit_line(&out, '-', a[ai[k]]);
-      else emit_line(&out, '+', b[bi[k]]);
+      if (ops[k] == Op::kKeep)
+        emit_line(&out, ' ', a[ai[k]]);
+      else if (ops[k] == Op::kDel)
+        emit_line(&out, '-', a[ai[k]]);
+      else
+        emit_line(&out, '+', b[bi[k]]);
     }
     i = stop;
   }

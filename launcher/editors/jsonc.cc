@@ -1,5 +1,6 @@
 // JSONC reader with byte spans (see tree.h). Strict JSON plus what VS Code and Zed accept: line and
-// block comments and trailing commas. Nesting is bounded so a hostile file cannot exhaust the stack.
+// block comments and trailing commas. Nesting is bounded so a hostile file cannot exhaust the
+// stack.
 #include <cstdint>
 
 #include "editors/tree.h"
@@ -108,8 +109,8 @@ class JsoncParser {
       ok = string(&n->str);
     } else if (c == '-' || (c >= '0' && c <= '9')) {
       n->kind = Node::kNumber;
-      while (pos_ < t_.size() && std::string_view("+-0123456789.eE").find(t_[pos_]) !=
-                                     std::string_view::npos)
+      while (pos_ < t_.size() &&
+             std::string_view("+-0123456789.eE").find(t_[pos_]) != std::string_view::npos)
         ++pos_;
       n->str = std::string(t_.substr(n->span.begin, pos_ - n->span.begin));
       ok = true;
@@ -197,10 +198,14 @@ class JsoncParser {
     for (int i = 0; i < 4; ++i) {
       char c = t_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return fail("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return fail("bad \\u escape");
     }
     *cp = v;
     return true;
@@ -219,14 +224,30 @@ class JsoncParser {
       if (pos_ >= t_.size()) break;
       char e = t_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp;
           if (!hex4(&cp)) return false;

@@ -60,9 +60,12 @@ std::vector<Location> candidate_locations(
   for (const Spec& s : kSpecs) {
     if (!editor.empty() && s.editor != editor) continue;
     std::vector<std::filesystem::path> bases;
-    if (s.base == Base::kHome) bases = {places.home};
-    else if (s.base == Base::kXdgConfig) bases = {places.xdg_config};
-    else bases = places.projects;
+    if (s.base == Base::kHome)
+      bases = {places.home};
+    else if (s.base == Base::kXdgConfig)
+      bases = {places.xdg_config};
+    else
+      bases = places.projects;
     std::string scope = s.base == Base::kProject ? "project" : "user";
     for (const auto& base : bases) {
       std::filesystem::path p = base / s.rel;

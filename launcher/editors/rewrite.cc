@@ -18,7 +18,8 @@ struct Edit {
 
 // Applies edits (sorted, not overlapping) to text[span] and returns that part rewritten.
 std::string apply_within(std::string_view text, Span span, std::vector<Edit> edits) {
-  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  std::sort(edits.begin(), edits.end(),
+            [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
   std::string out;
   size_t at = span.begin;
   for (const Edit& e : edits) {
@@ -98,7 +99,8 @@ std::vector<Edit> launch_edits(std::string_view text, const ServerEntry& e,
     size_t ls = line_start(text, dash);
     std::string nl = ls >= 2 && text[ls - 2] == '\r' ? "\r\n" : "\n";
     std::string ins;
-    for (const std::string& item : items) ins += "- " + item + nl + std::string(text.substr(ls, dash - ls));
+    for (const std::string& item : items)
+      ins += "- " + item + nl + std::string(text.substr(ls, dash - ls));
     edits.push_back({dash, dash, ins});
   } else if (e.has_args && !e.arg_spans.empty()) {
     std::string sep = element_separator(text, e);
@@ -112,8 +114,8 @@ std::vector<Edit> launch_edits(std::string_view text, const ServerEntry& e,
   } else {
     auto indent = indent_before(text, e.command_key_begin);
     std::string sep = indent ? "\n" + *indent : " ";
-    edits.push_back({e.command_span.end, e.command_span.end,
-                     "," + sep + "\"args\": [" + joined(", ") + "]"});
+    edits.push_back(
+        {e.command_span.end, e.command_span.end, "," + sep + "\"args\": [" + joined(", ") + "]"});
   }
   return edits;
 }
@@ -174,11 +176,21 @@ std::string json_quote(std::string_view s) {
   for (char c : s) {
     unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           char buf[8];
@@ -194,14 +206,22 @@ std::string json_quote(std::string_view s) {
 
 std::string_view action_word(Outcome::Action a) {
   switch (a) {
-    case Outcome::kWrapped: return "wrapped";
-    case Outcome::kAlreadyWrapped: return "already wrapped, skipped";
-    case Outcome::kRemote: return "remote server, skipped";
-    case Outcome::kNoCommand: return "no command, skipped";
-    case Outcome::kRestored: return "restored";
-    case Outcome::kRestoredFromArgs: return "restored from its arguments";
-    case Outcome::kNotWrapped: return "not wrapped";
-    case Outcome::kUnrestorable: return "cannot restore";
+    case Outcome::kWrapped:
+      return "wrapped";
+    case Outcome::kAlreadyWrapped:
+      return "already wrapped, skipped";
+    case Outcome::kRemote:
+      return "remote server, skipped";
+    case Outcome::kNoCommand:
+      return "no command, skipped";
+    case Outcome::kRestored:
+      return "restored";
+    case Outcome::kRestoredFromArgs:
+      return "restored from its arguments";
+    case Outcome::kNotWrapped:
+      return "not wrapped";
+    case Outcome::kUnrestorable:
+      return "cannot restore";
   }
   return "?";
 }
@@ -223,11 +243,16 @@ std::optional<Wrapped> read_wrapped(const ServerEntry& e) {
       return w;
     }
     bool has_value = i + 1 < e.args.size();
-    if (a == "--name" && has_value) w.name = e.args[++i];
-    else if (a == "--profile" && has_value) w.profile = e.args[++i];
-    else if (a == "--allow-env" && has_value) w.allow_env.push_back(e.args[++i]);
-    else if (a.starts_with("--name=")) w.name = a.substr(7);
-    else if (a.starts_with("--profile=")) w.profile = a.substr(10);
+    if (a == "--name" && has_value)
+      w.name = e.args[++i];
+    else if (a == "--profile" && has_value)
+      w.profile = e.args[++i];
+    else if (a == "--allow-env" && has_value)
+      w.allow_env.push_back(e.args[++i]);
+    else if (a.starts_with("--name="))
+      w.name = a.substr(7);
+    else if (a.starts_with("--profile="))
+      w.profile = a.substr(10);
   }
   w.separator = e.args.size();
   return w;  // no "--": launches mcpcell, but not in the form wrap writes
@@ -309,13 +334,14 @@ bool plan_wrap(std::string_view text, Format f, const WrapSettings& settings,
       if (o.profile == "default")
         o.notes.push_back(
             "no shipped profile matches '" + e.command +
-            "': it gets the 'default' profile (its runtime only: no files, no network, no secrets). "
+            "': it gets the 'default' profile (its runtime only: no files, no network, no "
+            "secrets). "
             "If it needs more, change --profile in its args or add --allow-* options");
       std::string identity = identity_for(e.name, argv);
       if (identity != e.name) o.notes.push_back("identity for pins and logs: " + identity);
       std::vector<std::string> items;
-      for (const std::string& s : {std::string("--name"), identity, std::string("--profile"),
-                                   o.profile})
+      for (const std::string& s :
+           {std::string("--name"), identity, std::string("--profile"), o.profile})
         items.push_back(json_quote(s));
       for (const std::string& k : e.env_keys) {
         items.push_back(json_quote("--allow-env"));
@@ -327,8 +353,9 @@ bool plan_wrap(std::string_view text, Format f, const WrapSettings& settings,
         o.notes.push_back(
             "envFile: its variables reach mcpcell but not the server; add \"--allow-env\", "
             "\"NAME\" before \"--\" for each one the server needs");
-      std::string command_token =
-          e.yaml && plain_yaml_safe(settings.mcpcell) ? settings.mcpcell : json_quote(settings.mcpcell);
+      std::string command_token = e.yaml && plain_yaml_safe(settings.mcpcell)
+                                      ? settings.mcpcell
+                                      : json_quote(settings.mcpcell);
       std::vector<Edit> local = launch_edits(text, e, command_token, items);
       std::string wrapped = apply_within(text, e.span, local);
       edits.push_back({e.span.begin, e.span.end, wrapped});
@@ -358,7 +385,8 @@ bool plan_wrap(std::string_view text, Format f, const WrapSettings& settings,
     const ServerEntry* a = find_entry(after, e.container, e.name, e.ordinal);
     auto w = a ? read_wrapped(*a) : std::nullopt;
     if (!w || w->inner != launch_of(e) || a->span.of(out->text) != rec->wrapped) {
-      *error = "the rewrite of " + entry_label(e) + " did not read back as intended; left unchanged";
+      *error =
+          "the rewrite of " + entry_label(e) + " did not read back as intended; left unchanged";
       return false;
     }
   }
@@ -388,7 +416,8 @@ bool plan_unwrap(std::string_view text, Format f, const std::vector<Record>& rec
       edits.push_back({e.span.begin, e.span.end, rec->original});
     } else if (w->inner.empty()) {
       o.action = Outcome::kUnrestorable;
-      o.notes.push_back("it launches mcpcell without a server command after \"--\"; edit it by hand");
+      o.notes.push_back(
+          "it launches mcpcell without a server command after \"--\"; edit it by hand");
     } else {
       o.action = Outcome::kRestoredFromArgs;
       o.notes.push_back(
@@ -415,7 +444,8 @@ bool plan_unwrap(std::string_view text, Format f, const std::vector<Record>& rec
   for (const auto& [e, inner] : expect) {
     const ServerEntry* a = find_entry(after, e->container, e->name, e->ordinal);
     if (!a || read_wrapped(*a) || launch_of(*a) != inner) {
-      *error = "the restore of " + entry_label(*e) + " did not read back as intended; left unchanged";
+      *error =
+          "the restore of " + entry_label(*e) + " did not read back as intended; left unchanged";
       return false;
     }
   }

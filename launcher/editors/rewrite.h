@@ -1,7 +1,8 @@
 // wrap and unwrap as pure text transformations of one configuration file.
 //
 // wrap turns each local (stdio) server entry into a launch of mcpcell:
-//   "command": MCPCELL, "args": ["--name", N, "--profile", P, "--allow-env", K..., "--", CMD, ARGS...]
+//   "command": MCPCELL, "args": ["--name", N, "--profile", P, "--allow-env", K..., "--", CMD,
+//   ARGS...]
 // by replacing only the bytes of the `command` and `args` values (or inserting `args` next to
 // `command` when it had none). The original tokens are copied verbatim, so `${VAR}`, `${env:X}`,
 // `${input:id}` and `${workspaceFolder}` stay unexpanded and escapes stay as written.
@@ -74,13 +75,13 @@ struct Outcome {
   std::string label;  // entry_label()
   std::string name;
   Action action;
-  std::string profile;              // wrap: the profile chosen
-  std::vector<std::string> notes;   // things the user should know
+  std::string profile;             // wrap: the profile chosen
+  std::vector<std::string> notes;  // things the user should know
 };
 std::string_view action_word(Outcome::Action a);
 
 struct Plan {
-  std::string text;     // the new file content
+  std::string text;  // the new file content
   bool changed = false;
   std::vector<Outcome> outcomes;
   std::vector<Record> records;  // all records to keep for this file after the change

@@ -25,8 +25,8 @@ struct Node {
   Kind kind = kNull;
   Span span;        // the value's bytes (a block collection: first key or dash to end of last item)
   std::string str;  // decoded text of a string or scalar
-  bool block = false;    // YAML block collection (as opposed to JSON / YAML flow syntax)
-  bool quoted = false;   // YAML scalar written with quotes (JSON strings always are)
+  bool block = false;   // YAML block collection (as opposed to JSON / YAML flow syntax)
+  bool quoted = false;  // YAML scalar written with quotes (JSON strings always are)
   // Objects: keys[i] (decoded) at key_spans[i] names items[i]. Arrays: items only.
   std::vector<std::string> keys;
   std::vector<Span> key_spans;

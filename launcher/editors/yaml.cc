@@ -15,7 +15,9 @@ namespace {
 
 constexpr int kMaxDepth = 100;
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 class YamlParser {
  public:
@@ -93,8 +95,10 @@ class YamlParser {
     size_t lo = 0, hi = lines_.size();
     while (hi - lo > 1) {
       size_t mid = (lo + hi) / 2;
-      if (lines_[mid].begin <= pos) lo = mid;
-      else hi = mid;
+      if (lines_[mid].begin <= pos)
+        lo = mid;
+      else
+        hi = mid;
     }
     return lo;
   }
@@ -175,8 +179,7 @@ class YamlParser {
         size_t nl = next_content(li + 1);
         if (nl < lines_.size() && indent(nl) > col) {
           next = node(nl, indent(nl), static_cast<int>(col), &value, depth + 1);
-        } else if (nl < lines_.size() && indent(nl) == col &&
-                   dash_at(lines_[nl].begin + col, nl)) {
+        } else if (nl < lines_.size() && indent(nl) == col && dash_at(lines_[nl].begin + col, nl)) {
           next = block_seq(nl, col, &value, depth + 1);
         } else {
           value.kind = Node::kNull;
@@ -406,8 +409,8 @@ class YamlParser {
       }
       if (d == ',' || d == ']' || d == '}' || d == '\n' || d == '\r') break;
       if (d == '#' && e > *p && is_space(t_[e - 1])) break;
-      if (d == ':' && (e + 1 >= t_.size() || std::string_view(" \t\n,]}").find(t_[e + 1]) !=
-                                                 std::string_view::npos))
+      if (d == ':' && (e + 1 >= t_.size() ||
+                       std::string_view(" \t\n,]}").find(t_[e + 1]) != std::string_view::npos))
         break;
       if (d == ':' && is_key && e + 1 < t_.size() && is_space(t_[e + 1])) break;
       ++e;
@@ -471,36 +474,76 @@ class YamlParser {
       for (int i = 0; i < n; ++i) {
         char c = at((*p)++);
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-        else return fail_at(*p - 1, "bad escape in a double-quoted string");
+        if (c >= '0' && c <= '9')
+          v |= static_cast<uint32_t>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+          v |= static_cast<uint32_t>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+          v |= static_cast<uint32_t>(c - 'A' + 10);
+        else
+          return fail_at(*p - 1, "bad escape in a double-quoted string");
       }
       append_utf8(v, out);
       return true;
     };
     switch (e) {
-      case '0': out->push_back('\0'); return true;
-      case 'a': out->push_back('\a'); return true;
-      case 'b': out->push_back('\b'); return true;
-      case 't': case '\t': out->push_back('\t'); return true;
-      case 'n': out->push_back('\n'); return true;
-      case 'v': out->push_back('\v'); return true;
-      case 'f': out->push_back('\f'); return true;
-      case 'r': out->push_back('\r'); return true;
-      case 'e': out->push_back('\x1b'); return true;
-      case ' ': case '"': case '/': case '\\': out->push_back(e); return true;
-      case 'N': append_utf8(0x85, out); return true;
-      case '_': append_utf8(0xA0, out); return true;
-      case 'L': append_utf8(0x2028, out); return true;
-      case 'P': append_utf8(0x2029, out); return true;
-      case 'x': return hex(2);
-      case 'u': return hex(4);
-      case 'U': return hex(8);
+      case '0':
+        out->push_back('\0');
+        return true;
+      case 'a':
+        out->push_back('\a');
+        return true;
+      case 'b':
+        out->push_back('\b');
+        return true;
+      case 't':
+      case '\t':
+        out->push_back('\t');
+        return true;
+      case 'n':
+        out->push_back('\n');
+        return true;
+      case 'v':
+        out->push_back('\v');
+        return true;
+      case 'f':
+        out->push_back('\f');
+        return true;
+      case 'r':
+        out->push_back('\r');
+        return true;
+      case 'e':
+        out->push_back('\x1b');
+        return true;
+      case ' ':
+      case '"':
+      case '/':
+      case '\\':
+        out->push_back(e);
+        return true;
+      case 'N':
+        append_utf8(0x85, out);
+        return true;
+      case '_':
+        append_utf8(0xA0, out);
+        return true;
+      case 'L':
+        append_utf8(0x2028, out);
+        return true;
+      case 'P':
+        append_utf8(0x2029, out);
+        return true;
+      case 'x':
+        return hex(2);
+      case 'u':
+        return hex(4);
+      case 'U':
+        return hex(8);
       case '\n':  // escaped line break: joins lines without a space
         while (is_space(at(*p))) ++*p;
         return true;
-      default: return fail_at(*p - 1, "bad escape in a double-quoted string");
+      default:
+        return fail_at(*p - 1, "bad escape in a double-quoted string");
     }
   }
 

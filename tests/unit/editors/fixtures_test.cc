@@ -16,8 +16,8 @@ namespace {
 struct Case {
   const char* file;
   Format format;
-  std::vector<std::string> wrapped;   // names wrap rewrites
-  std::vector<std::string> skipped;   // remote or without a command
+  std::vector<std::string> wrapped;  // names wrap rewrites
+  std::vector<std::string> skipped;  // remote or without a command
 };
 
 const Case kCases[] = {
@@ -27,7 +27,10 @@ const Case kCases[] = {
     {"cursor_mcp.json", Format::kMcpServers, {"fs", "py"}, {"remote-docs"}},
     {"vscode_mcp.json", Format::kVsCode, {"perplexity", "fs"}, {"github"}},
     {"windsurf_mcp_config.json", Format::kMcpServers, {"puppeteer", "brave"}, {"figma"}},
-    {"zed_settings.json", Format::kZed, {"memory", "sqlite"}, {"postgres-context-server", "spectron"}},
+    {"zed_settings.json",
+     Format::kZed,
+     {"memory", "sqlite"},
+     {"postgres-context-server", "spectron"}},
     {"continue_config.yaml", Format::kContinue, {"SQLite", "Filesystem", "Time"}, {"Remote docs"}},
     {"continue_block.yaml", Format::kContinue, {"Browser search"}, {}},
 };
@@ -229,9 +232,10 @@ TEST_P(Fixture, DryRunDiffShowsOnlyTheRewrittenLines) {
   std::string line;
   while (std::getline(lines, line)) {
     if (!line.starts_with("+") || line.starts_with("+++")) continue;
-    EXPECT_TRUE(line.find("mcpcell") != std::string::npos || line.find("args") != std::string::npos ||
-                  line.find('"') != std::string::npos || line.find("]") != std::string::npos)
-          << line;
+    EXPECT_TRUE(line.find("mcpcell") != std::string::npos ||
+                line.find("args") != std::string::npos || line.find('"') != std::string::npos ||
+                line.find("]") != std::string::npos)
+        << line;
   }
 }
 
@@ -241,13 +245,16 @@ TEST(Examples, AfterIsWhatWrapWrites) {
   WrapSettings s;
   s.mcpcell = "mcpcell";
   s.choose_profile = [](const std::vector<std::string>& argv, std::string*) {
-    for (auto [pkg, profile] : {std::pair{"server-filesystem", "filesystem"}, {"server-github", "github"},
-                                {"mcp-server-sqlite", "sqlite"}, {"mcp-server-time", "time"}})
+    for (auto [pkg, profile] : {std::pair{"server-filesystem", "filesystem"},
+                                {"server-github", "github"},
+                                {"mcp-server-sqlite", "sqlite"},
+                                {"mcp-server-time", "time"}})
       for (const std::string& a : argv)
         if (a.find(pkg) != std::string::npos) return std::string(profile);
     return std::string("default");
   };
-  for (auto [name, format] : {std::pair{"vscode", Format::kVsCode}, {"continue", Format::kContinue}}) {
+  for (auto [name, format] :
+       {std::pair{"vscode", Format::kVsCode}, {"continue", Format::kContinue}}) {
     std::string ext = format == Format::kContinue ? ".yaml" : ".json";
     auto read = [](const std::string& file) {
       std::ifstream in(std::string(EDITORS_EXAMPLES) + "/" + file, std::ios::binary);
@@ -266,6 +273,49 @@ TEST(Examples, AfterIsWhatWrapWrites) {
     ASSERT_TRUE(plan_unwrap(plan.text, format, plan.records, &back, &err)) << err;
     EXPECT_EQ(back.text, before);
   }
+}
+
+// Damaged and odd variants of every fixture (bytes flipped, deleted, duplicated; truncation):
+// the readers never crash, and whenever wrap accepts a variant, unwrap gives that variant back
+// exactly and a second wrap changes nothing.
+TEST_P(Fixture, MutatedFilesAreRefusedOrRoundTrip) {
+  const Case& c = GetParam();
+  const std::string text = read_fixture(c.file);
+  const char kBytes[] = "{}[]\",:#-\n \\'/*|>&!";
+  uint32_t seed = 12345;
+  auto rnd = [&](uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % n;
+  };
+  int accepted = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::string m = text;
+    switch (rnd(4)) {
+      case 0:
+        m[rnd(m.size())] = kBytes[rnd(sizeof kBytes - 1)];
+        break;
+      case 1:
+        m.erase(rnd(m.size()), 1 + rnd(3));
+        break;
+      case 2: {
+        size_t at = rnd(m.size());
+        m.insert(at, m.substr(at, 1 + rnd(8)));
+        break;
+      }
+      default:
+        m.resize(rnd(m.size()));
+        break;
+    }
+    Plan w, u, again;
+    std::string err;
+    if (!plan_wrap(m, c.format, settings(), {}, &w, &err)) continue;
+    ++accepted;
+    ASSERT_TRUE(plan_unwrap(w.text, c.format, w.records, &u, &err)) << err << "\n" << m;
+    EXPECT_EQ(u.text, m);
+    ASSERT_TRUE(plan_wrap(w.text, c.format, settings(), w.records, &again, &err)) << err;
+    EXPECT_FALSE(again.changed) << m;
+  }
+  EXPECT_GT(accepted, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Editors, Fixture, ::testing::ValuesIn(kCases),

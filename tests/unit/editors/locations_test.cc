@@ -17,7 +17,8 @@ TEST(Locations, EveryEditorHasItsFiles) {
                   std::string(format_name(l.format)));
   EXPECT_EQ(got, (std::vector<std::string>{
                      "claude-desktop user /h/.config/Claude/claude_desktop_config.json mcpServers",
-                     "claude-desktop user /h/Library/Application Support/Claude/claude_desktop_config.json mcpServers",
+                     "claude-desktop user /h/Library/Application "
+                     "Support/Claude/claude_desktop_config.json mcpServers",
                      "claude-code user /h/.claude.json claude-json",
                      "claude-code project /p/.mcp.json mcpServers",
                      "cursor user /h/.cursor/mcp.json mcpServers",
@@ -51,10 +52,13 @@ TEST(Locations, ClaudeProjects) {
 
 TEST(Inventory, LastSeenIsTheNewestRecordPerServer) {
   std::string audit =
-      R"({"ts":"2026-01-02T10:00:00.000000Z","server":"fs","session":"s","event":"session.start"})" "\n"
-      R"({"ts":"2026-01-03T10:00:00.000000Z","server":"fs","session":"s","event":"message"})" "\n"
+      R"({"ts":"2026-01-02T10:00:00.000000Z","server":"fs","session":"s","event":"session.start"})"
+      "\n"
+      R"({"ts":"2026-01-03T10:00:00.000000Z","server":"fs","session":"s","event":"message"})"
+      "\n"
       "torn line {\"ts\":\n"
-      R"({"ts":"2026-01-01T00:00:00.000000Z","server":"mem","session":"t","event":"session.end"})" "\n"
+      R"({"ts":"2026-01-01T00:00:00.000000Z","server":"mem","session":"t","event":"session.end"})"
+      "\n"
       R"({"ts":"2025-12-31T00:00:00.000000Z","server":"fs","session":"u","event":"message"})";
   std::map<std::string, std::string> seen;
   last_seen_from_audit(audit, &seen);

@@ -97,8 +97,8 @@ TEST(Yaml, BlockAndFlowCollectionsWithSpans) {
 }
 
 TEST(Yaml, RefusesWhatItDoesNotUnderstand) {
-  for (const char* bad : {"a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\n---\nb: 2\n",
-                          "a:\n\t- x\n", "a: [1, 2\n", "a: 1\n  b: 2\n", "- a\nb: 1\n"}) {
+  for (const char* bad : {"a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\n---\nb: 2\n", "a:\n\t- x\n",
+                          "a: [1, 2\n", "a: 1\n  b: 2\n", "- a\nb: 1\n"}) {
     Node n;
     std::string err;
     EXPECT_FALSE(parse_yaml(bad, &n, &err)) << bad;

@@ -23,28 +23,36 @@ Plan wrap(const std::string& text, Format f = Format::kMcpServers) {
 }
 
 TEST(Wrap, ExactOutputForASimpleEntry) {
-  std::string in = R"({"mcpServers": {"fs": {"command": "npx", "args": ["-y", "pkg"], "env": {"A": "${A}"}}}})";
-  EXPECT_EQ(wrap(in).text,
-            R"({"mcpServers": {"fs": {"command": "mcpcell", "args": ["--name", "fs", "--profile", "default", "--allow-env", "A", "--", "npx", "-y", "pkg"], "env": {"A": "${A}"}}}})");
+  std::string in =
+      R"({"mcpServers": {"fs": {"command": "npx", "args": ["-y", "pkg"], "env": {"A": "${A}"}}}})";
+  EXPECT_EQ(
+      wrap(in).text,
+      R"({"mcpServers": {"fs": {"command": "mcpcell", "args": ["--name", "fs", "--profile", "default", "--allow-env", "A", "--", "npx", "-y", "pkg"], "env": {"A": "${A}"}}}})");
 }
 
 TEST(Wrap, InsertsArgsNextToCommandInTheSameStyle) {
-  std::string in = "{\n  \"mcpServers\": {\n    \"w\": {\n      \"command\": \"/opt/w\"\n    }\n  }\n}\n";
-  EXPECT_EQ(wrap(in).text,
-            "{\n  \"mcpServers\": {\n    \"w\": {\n      \"command\": \"mcpcell\",\n      \"args\": "
-            "[\"--name\", \"w\", \"--profile\", \"default\", \"--\", \"/opt/w\"]\n    }\n  }\n}\n");
+  std::string in =
+      "{\n  \"mcpServers\": {\n    \"w\": {\n      \"command\": \"/opt/w\"\n    }\n  }\n}\n";
+  EXPECT_EQ(
+      wrap(in).text,
+      "{\n  \"mcpServers\": {\n    \"w\": {\n      \"command\": \"mcpcell\",\n      \"args\": "
+      "[\"--name\", \"w\", \"--profile\", \"default\", \"--\", \"/opt/w\"]\n    }\n  }\n}\n");
 }
 
 TEST(Wrap, KeepsOneElementPerLineArrays) {
-  std::string in = "{\"mcpServers\": {\"a\": {\n  \"command\": \"node\",\n  \"args\": [\n    \"s.js\"\n  ]\n}}}";
-  EXPECT_EQ(wrap(in).text,
-            "{\"mcpServers\": {\"a\": {\n  \"command\": \"mcpcell\",\n  \"args\": [\n    \"--name\",\n"
-            "    \"a\",\n    \"--profile\",\n    \"default\",\n    \"--\",\n    \"node\",\n    \"s.js\"\n  ]\n}}}");
+  std::string in =
+      "{\"mcpServers\": {\"a\": {\n  \"command\": \"node\",\n  \"args\": [\n    \"s.js\"\n  ]\n}}}";
+  EXPECT_EQ(
+      wrap(in).text,
+      "{\"mcpServers\": {\"a\": {\n  \"command\": \"mcpcell\",\n  \"args\": [\n    \"--name\",\n"
+      "    \"a\",\n    \"--profile\",\n    \"default\",\n    \"--\",\n    \"node\",\n    "
+      "\"s.js\"\n  ]\n}}}");
 }
 
 TEST(Wrap, CopiesOriginalTokensVerbatim) {
   // Escapes stay as written (\u0041, \/), variables stay unexpanded.
-  std::string in = R"({"mcpServers": {"a": {"command": "C:\\bin\/x", "args": ["\u0041", "${workspaceFolder}", "${env:HOME}"]}}})";
+  std::string in =
+      R"({"mcpServers": {"a": {"command": "C:\\bin\/x", "args": ["\u0041", "${workspaceFolder}", "${env:HOME}"]}}})";
   Plan p = wrap(in);
   EXPECT_NE(p.text.find(R"("--", "C:\\bin\/x", "\u0041", "${workspaceFolder}", "${env:HOME}"])"),
             std::string::npos)
@@ -69,7 +77,8 @@ TEST(Wrap, AHostileServerNameCannotAddOptions) {
 }
 
 TEST(Wrap, AHostileEnvKeyStaysOneValue) {
-  std::string in = R"({"mcpServers": {"a": {"command": "node", "env": {"--no-sandbox": "1", "X\"]": "2"}}}})";
+  std::string in =
+      R"({"mcpServers": {"a": {"command": "node", "env": {"--no-sandbox": "1", "X\"]": "2"}}}})";
   Plan p = wrap(in);
   Node doc;
   std::string err;
@@ -83,7 +92,8 @@ TEST(Wrap, AHostileEnvKeyStaysOneValue) {
 }
 
 TEST(Wrap, ServerArgsThatLookLikeOptionsStayAfterTheSeparator) {
-  std::string in = R"({"mcpServers": {"a": {"command": "node", "args": ["--", "--no-sandbox", "--profile", "x"]}}})";
+  std::string in =
+      R"({"mcpServers": {"a": {"command": "node", "args": ["--", "--no-sandbox", "--profile", "x"]}}})";
   Plan p = wrap(in);
   Node doc;
   std::string err;
@@ -110,23 +120,26 @@ TEST(Wrap, ProfileChooserSeesTheServersCommand) {
   };
   Plan p;
   std::string err;
-  ASSERT_TRUE(plan_wrap(R"({"mcpServers": {"m": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]}}})",
-                        Format::kMcpServers, s, {}, &p, &err));
+  ASSERT_TRUE(plan_wrap(
+      R"({"mcpServers": {"m": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]}}})",
+      Format::kMcpServers, s, {}, &p, &err));
   EXPECT_EQ(seen, (std::vector<std::string>{"npx", "-y", "@modelcontextprotocol/server-memory"}));
   EXPECT_EQ(p.outcomes[0].profile, "memory");
   EXPECT_TRUE(p.outcomes[0].notes.empty());
 }
 
 TEST(Wrap, AlreadyWrappedByAnotherPathIsSkipped) {
-  std::string in = R"({"mcpServers": {"a": {"command": "/opt/mcpcell/bin/mcpcell", "args": ["--", "node"]}}})";
+  std::string in =
+      R"({"mcpServers": {"a": {"command": "/opt/mcpcell/bin/mcpcell", "args": ["--", "node"]}}})";
   Plan p = wrap(in);
   EXPECT_FALSE(p.changed);
   EXPECT_EQ(p.outcomes[0].action, Outcome::kAlreadyWrapped);
 }
 
 TEST(Wrap, WindowsLineEndingsSurviveTheRoundTrip) {
-  std::string in = "{\r\n  \"mcpServers\": {\r\n    \"a\": {\r\n      \"command\": \"node\",\r\n"
-                   "      \"args\": [\r\n        \"s.js\"\r\n      ]\r\n    }\r\n  }\r\n}\r\n";
+  std::string in =
+      "{\r\n  \"mcpServers\": {\r\n    \"a\": {\r\n      \"command\": \"node\",\r\n"
+      "      \"args\": [\r\n        \"s.js\"\r\n      ]\r\n    }\r\n  }\r\n}\r\n";
   Plan p = wrap(in);
   for (size_t i = 0; i < p.text.size(); ++i) {
     if (p.text[i] == '\n') {
@@ -142,21 +155,25 @@ TEST(Wrap, WindowsLineEndingsSurviveTheRoundTrip) {
 TEST(Wrap, RefusesAFileItCannotParse) {
   Plan p;
   std::string err;
-  EXPECT_FALSE(plan_wrap("{\"mcpServers\": {\"a\": {\"command\": \"node\",,}}}", Format::kMcpServers,
-                         plain_settings(), {}, &p, &err));
+  EXPECT_FALSE(plan_wrap("{\"mcpServers\": {\"a\": {\"command\": \"node\",,}}}",
+                         Format::kMcpServers, plain_settings(), {}, &p, &err));
   EXPECT_NE(err.find("line 1"), std::string::npos);
 }
 
 TEST(Wrap, YamlWithoutArgsGetsAnArgsLine) {
   std::string in = "mcpServers:\n  - name: t\n    command: uvx # run it\n    env:\n      K: v\n";
   Plan p = wrap(in, Format::kContinue);
-  EXPECT_EQ(p.text,
-            "mcpServers:\n  - name: t\n    command: mcpcell # run it\n    args: [\"--name\", \"t\", "
-            "\"--profile\", \"default\", \"--allow-env\", \"K\", \"--\", \"uvx\"]\n    env:\n      K: v\n");
+  EXPECT_EQ(
+      p.text,
+      "mcpServers:\n  - name: t\n    command: mcpcell # run it\n    args: [\"--name\", \"t\", "
+      "\"--profile\", \"default\", \"--allow-env\", \"K\", \"--\", \"uvx\"]\n    env:\n      K: "
+      "v\n");
 }
 
 TEST(Wrap, YamlBlockArgsGetNewItemsInFront) {
-  std::string in = "mcpServers:\n- name: b\n  command: npx\n  args:\n  - \"@playwright/mcp@latest\" # pin\n  - --headless\n  cwd: /src\n";
+  std::string in =
+      "mcpServers:\n- name: b\n  command: npx\n  args:\n  - \"@playwright/mcp@latest\" # pin\n  - "
+      "--headless\n  cwd: /src\n";
   Plan p = wrap(in, Format::kContinue);
   EXPECT_EQ(p.text,
             "mcpServers:\n- name: b\n  command: mcpcell\n  args:\n  - \"--name\"\n  - \"b\"\n"
@@ -177,7 +194,8 @@ TEST(Unwrap, AnEntryEditedAfterWrapIsRebuiltAndSaysSo) {
   Plan back;
   std::string err;
   ASSERT_TRUE(plan_unwrap(edited, Format::kMcpServers, p.records, &back, &err)) << err;
-  EXPECT_EQ(back.text, R"({"mcpServers": {"a": {"disabled": true, "command": "node", "args": ["s.js"]}}})");
+  EXPECT_EQ(back.text,
+            R"({"mcpServers": {"a": {"disabled": true, "command": "node", "args": ["s.js"]}}})");
   EXPECT_EQ(back.outcomes[0].action, Outcome::kRestoredFromArgs);
   EXPECT_FALSE(back.outcomes[0].notes.empty());
 }
@@ -220,7 +238,8 @@ TEST(Diff, MatchesDiffUFormat) {
             "@@ -10,3 +10,4 @@\n 10\n 11\n 12\n+thirteen\n");
   EXPECT_EQ(unified_diff(a, a, "a", "b"), "");
   EXPECT_EQ(unified_diff("x", "y", "a", "b"),
-            "--- a\n+++ b\n@@ -1,1 +1,1 @@\n-x\n\\ No newline at end of file\n+y\n\\ No newline at end of file\n");
+            "--- a\n+++ b\n@@ -1,1 +1,1 @@\n-x\n\\ No newline at end of file\n+y\n\\ No newline at "
+            "end of file\n");
 }
 
 }  // namespace
