@@ -42,7 +42,9 @@ std::string make_list(int n) {
           {{"type", "object"},
            {"properties",
             {{"id", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000000}}},
-             {"fields", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"name", "size", "owner", "tags"}}}}}},
+             {"fields",
+              {{"type", "array"},
+               {"items", {{"type", "string"}, {"enum", {"name", "size", "owner", "tags"}}}}}},
              {"limit", {{"type", "integer"}, {"default", 10}}}}},
            {"required", {"id"}}}},
          {"annotations", {{"title", "Tool " + std::to_string(i)}, {"readOnlyHint", true}}}});

@@ -83,7 +83,8 @@ int cmd_pins(const Args& args) {
   }
   if (sub != "show" && sub != "diff" && sub != "approve" && sub != "forget")
     return fail(125, "unknown pins command '" + sub + "'", "mcpcell pins --help");
-  if (args.size() < 2) return fail(125, "pins " + sub + " needs a server NAME", "mcpcell pins list");
+  if (args.size() < 2)
+    return fail(125, "pins " + sub + " needs a server NAME", "mcpcell pins list");
   const std::string& name = args[1];
   if (sub != "approve" && args.size() > 2)
     return fail(125, "pins " + sub + " takes one server NAME");
@@ -135,7 +136,8 @@ int cmd_pins(const Args& args) {
     std::printf("updated ./mcpcell.lock (review and commit it)\n");
   }
   for (const auto& [k, p] : approved) std::printf("approved %s\n", k.c_str());
-  if (approved.empty() && unknown.empty()) std::printf("nothing awaits review for %s\n", name.c_str());
+  if (approved.empty() && unknown.empty())
+    std::printf("nothing awaits review for %s\n", name.c_str());
   if (!unknown.empty()) {
     for (const auto& u : unknown)
       std::fprintf(stderr, "mcpcell: nothing awaiting review matches '%s'\n", u.c_str());

@@ -52,13 +52,27 @@ void append_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default: {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", c);
@@ -122,12 +136,24 @@ std::string format_double(double d) {
 void append_canonical(std::string& out, const nlohmann::json& v) {
   using value_t = nlohmann::json::value_t;
   switch (v.type()) {
-    case value_t::null: out += "null"; break;
-    case value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
-    case value_t::number_integer: out += std::to_string(v.get<int64_t>()); break;
-    case value_t::number_unsigned: out += std::to_string(v.get<uint64_t>()); break;
-    case value_t::number_float: out += format_double(v.get<double>()); break;
-    case value_t::string: append_string(out, v.get_ref<const std::string&>()); break;
+    case value_t::null:
+      out += "null";
+      break;
+    case value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      break;
+    case value_t::number_integer:
+      out += std::to_string(v.get<int64_t>());
+      break;
+    case value_t::number_unsigned:
+      out += std::to_string(v.get<uint64_t>());
+      break;
+    case value_t::number_float:
+      out += format_double(v.get<double>());
+      break;
+    case value_t::string:
+      append_string(out, v.get_ref<const std::string&>());
+      break;
     case value_t::array: {
       out.push_back('[');
       bool first = true;
@@ -165,7 +191,9 @@ void append_canonical(std::string& out, const nlohmann::json& v) {
       break;
     }
     case value_t::binary:
-    case value_t::discarded: out += "null"; break;
+    case value_t::discarded:
+      out += "null";
+      break;
   }
 }
 
@@ -189,6 +217,8 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-std::string hash_json(const nlohmann::json& v) { return sha256_hex(canonical(v)); }
+std::string hash_json(const nlohmann::json& v) {
+  return sha256_hex(canonical(v));
+}
 
 }  // namespace mcpcell::pins

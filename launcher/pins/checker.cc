@@ -6,10 +6,14 @@ namespace mcpcell::pins {
 using nlohmann::json;
 
 bool parse_mode(const std::string& s, Mode* mode) {
-  if (s == "tofu") *mode = Mode::tofu;
-  else if (s == "strict") *mode = Mode::strict;
-  else if (s == "off") *mode = Mode::off;
-  else return false;
+  if (s == "tofu")
+    *mode = Mode::tofu;
+  else if (s == "strict")
+    *mode = Mode::strict;
+  else if (s == "off")
+    *mode = Mode::off;
+  else
+    return false;
   return true;
 }
 

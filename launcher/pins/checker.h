@@ -47,8 +47,7 @@ BodyIndex build_body_index(const std::map<std::string, Pin>& pins);
 // `pins` holds the effective pins (lock file over user store); `seen` the keys listed so far this
 // session, which cannot be the source of a rename.
 Verdict check_item(const std::map<std::string, Pin>& pins, const BodyIndex& index,
-                   const std::string& kind,
-                   const std::string& item, const nlohmann::json& value,
+                   const std::string& kind, const std::string& item, const nlohmann::json& value,
                    const std::set<std::string>& seen);
 
 }  // namespace mcpcell::pins

@@ -32,7 +32,8 @@ void walk(const json& a, const json& b, const std::string& path, std::vector<Cha
         out.push_back({join(path, it.key()), "added", json(), it.value()});
     return;
   }
-  if (a.is_array() && b.is_array() && a.size() == b.size() && !(scalar_array(a) && scalar_array(b))) {
+  if (a.is_array() && b.is_array() && a.size() == b.size() &&
+      !(scalar_array(a) && scalar_array(b))) {
     for (size_t i = 0; i < a.size(); ++i) walk(a[i], b[i], join(path, std::to_string(i)), out, max);
     return;
   }
@@ -133,8 +134,8 @@ std::string render_changes(const std::vector<Change>& changes) {
     } else if (c.what == "removed") {
       out += "    - " + path + ": " + short_value(c.from) + "\n";
     } else if (c.from.is_string() && c.to.is_string()) {
-      out += "    ~ " + path + ": " + inline_diff(c.from.get<std::string>(), c.to.get<std::string>()) +
-             "\n";
+      out += "    ~ " + path + ": " +
+             inline_diff(c.from.get<std::string>(), c.to.get<std::string>()) + "\n";
     } else {
       out += "    ~ " + path + ": " + short_value(c.from) + " -> " + short_value(c.to) + "\n";
     }

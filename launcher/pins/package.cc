@@ -88,7 +88,8 @@ json find_dist_info(const std::vector<fs::path>& homes, const std::string& name,
   fs::file_time_type best_time{};
   size_t budget = 200000;
   for (const auto& home : homes) {
-    for (const fs::path& root : {home / ".cache/uv", home / ".local/share/pipx", home / ".local/pipx"}) {
+    for (const fs::path& root :
+         {home / ".cache/uv", home / ".local/share/pipx", home / ".local/pipx"}) {
       std::error_code ec;
       fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
           end;

@@ -21,7 +21,7 @@ struct LaunchContext {
   std::vector<std::string> argv;
   std::filesystem::path cwd;
   std::vector<std::filesystem::path> homes;  // HOMEs the server may have used, most likely first
-  std::string path_env;                       // PATH used to find argv[0]
+  std::string path_env;                      // PATH used to find argv[0]
 };
 
 // The package pin's item name and value, e.g. {"ecosystem":"npm","name":"x","version":"1.2.3",

@@ -3,8 +3,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <future>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -135,10 +135,11 @@ class PinFilter : public Filter {
   // What npx or uvx resolve exists only once the server runs, so those wait for its answer.
   void on_start(FilterContext&) override {
     if (mode_ == Mode::off || !package_of(launch_.argv).ecosystem.empty()) return;
-    launch_future_ = std::async(std::launch::async, [launch = launch_, cache = hash_cache_]() mutable {
-      PackageInfo info = describe_launch(launch, &cache);
-      return std::make_pair(std::move(info), std::move(cache));
-    });
+    launch_future_ =
+        std::async(std::launch::async, [launch = launch_, cache = hash_cache_]() mutable {
+          PackageInfo info = describe_launch(launch, &cache);
+          return std::make_pair(std::move(info), std::move(cache));
+        });
   }
 
   void on_end(FilterContext&) override {
@@ -158,7 +159,8 @@ class PinFilter : public Filter {
       if (info.id.starts_with(kPrivateIdPrefix)) return on_private_response(msg, ctx);
       if (info.kind != MessageKind::response) return FilterStatus::Continue;
       if (msg.request_method == "initialize") return on_initialize(msg, ctx);
-      if (const ListKind* lk = list_kind_for_method(msg.request_method)) return on_list(msg, *lk, ctx);
+      if (const ListKind* lk = list_kind_for_method(msg.request_method))
+        return on_list(msg, *lk, ctx);
       return FilterStatus::Continue;
     }
     if (info.kind == MessageKind::notification) return on_server_notification(msg, ctx);
@@ -203,8 +205,9 @@ class PinFilter : public Filter {
   }
 
   std::string review_hint(std::string_view kind, const std::string& item) const {
-    return ". Review it with `mcpcell pins diff " + server_ + "` and allow it with `mcpcell pins approve " +
-           server_ + " " + std::string(kind) + ":" + item + "` (applies to the next session)";
+    return ". Review it with `mcpcell pins diff " + server_ +
+           "` and allow it with `mcpcell pins approve " + server_ + " " + std::string(kind) + ":" +
+           item + "` (applies to the next session)";
   }
 
   // ---- server to client ----
@@ -288,7 +291,8 @@ class PinFilter : public Filter {
                                          const std::string& item) {
     std::vector<FlagNote> out;
     for (const auto& f : flags) {
-      bool kind_ok = f.kind == kind || (kind == "resource_template" && f.kind == "resourceTemplate");
+      bool kind_ok =
+          f.kind == kind || (kind == "resource_template" && f.kind == "resourceTemplate");
       if (kind_ok && f.item == item) out.push_back({f.rule, f.reason});
     }
     return out;
@@ -379,7 +383,9 @@ class PinFilter : public Filter {
         if (awaiting_.erase(key)) saver_.push([key](ServerPins& p) { p.pending.erase(key); });
         return true;
       case Verdict::fresh:
-        ctx.audit("pin.new", {{"kind", kind}, {"item", item}, {"sha256", v.sha256},
+        ctx.audit("pin.new", {{"kind", kind},
+                              {"item", item},
+                              {"sha256", v.sha256},
                               {"pinned", !flagged && mode_ == Mode::tofu}});
         if (flagged) break;
         if (mode_ == Mode::strict) {
@@ -429,9 +435,9 @@ class PinFilter : public Filter {
     std::string key = item_key(kind, item);
     std::string why;
     if (reason == "changed") {
-      why = kind == "instructions" ? "they changed since they were pinned"
-                                   : "its definition changed since it was pinned (" +
-                                         describe(changes) + ")";
+      why = kind == "instructions"
+                ? "they changed since they were pinned"
+                : "its definition changed since it was pinned (" + describe(changes) + ")";
     } else if (reason == "renamed") {
       why = "it is the pinned '" + renamed_from + "' under a new name";
     } else if (reason == "new") {
@@ -440,8 +446,8 @@ class PinFilter : public Filter {
       why = "the scanner flagged it (" + (flags.empty() ? std::string("?") : flags[0].rule) +
             (flags.empty() || flags[0].reason.empty() ? "" : ": " + flags[0].reason) + ")";
     }
-    std::string label = kind == "instructions" ? "the server's instructions"
-                                               : kind + " '" + item + "'";
+    std::string label =
+        kind == "instructions" ? "the server's instructions" : kind + " '" + item + "'";
     withheld_[key] = label + " is withheld: " + why + review_hint(kind, item);
     clean_pages_.clear();
     json rec = {{"kind", kind}, {"item", item}, {"reason", reason}, {"sha256", sha}};
@@ -451,7 +457,8 @@ class PinFilter : public Filter {
       for (const auto& f : flags) rec["flags"].push_back({{"rule", f.rule}, {"reason", f.reason}});
     }
     ctx.audit("pin.quarantined", std::move(rec));
-    std::fprintf(stderr, "mcpcell: pins: withheld %s of %s: %s; review with `mcpcell pins diff %s`\n",
+    std::fprintf(stderr,
+                 "mcpcell: pins: withheld %s of %s: %s; review with `mcpcell pins diff %s`\n",
                  label.c_str(), server_.c_str(), why.c_str(), server_.c_str());
     PendingItem p{kind, item, reason, sha, value, renamed_from, flags, rfc3339_now()};
     saver_.push([key, p](ServerPins& s) { s.pending[key] = p; });
@@ -469,8 +476,9 @@ class PinFilter : public Filter {
       return;
     }
     if (v.kind == Verdict::fresh) {
-      ctx.audit("pin.new", {{"kind", kind}, {"item", item}, {"sha256", v.sha256},
-                            {"pinned", mode_ == Mode::tofu}});
+      ctx.audit(
+          "pin.new",
+          {{"kind", kind}, {"item", item}, {"sha256", v.sha256}, {"pinned", mode_ == Mode::tofu}});
       if (mode_ == Mode::tofu) {
         pin(kind, item, v.sha256, value);
         return;
@@ -482,8 +490,9 @@ class PinFilter : public Filter {
       rec["sha256"] = v.sha256;
       ctx.audit("pin.changed", std::move(rec));
     }
-    PendingItem p{kind, item, v.kind == Verdict::fresh ? "new" : "changed", v.sha256, value, "", {},
-                  rfc3339_now()};
+    PendingItem p{kind,     item,         v.kind == Verdict::fresh ? "new" : "changed",
+                  v.sha256, value,        "",
+                  {},       rfc3339_now()};
     saver_.push([key, p](ServerPins& s) { s.pending[key] = p; });
   }
 
@@ -493,7 +502,8 @@ class PinFilter : public Filter {
     if (!result.is_object()) return FilterStatus::Continue;
     bool modified = false;
     if (mode_ != Mode::off) {
-      if (result.contains("serverInfo")) note_only("server", "serverInfo", result["serverInfo"], ctx);
+      if (result.contains("serverInfo"))
+        note_only("server", "serverInfo", result["serverInfo"], ctx);
       if (result.contains("capabilities"))
         note_only("capabilities", "capabilities", result["capabilities"], ctx);
     }
@@ -507,7 +517,8 @@ class PinFilter : public Filter {
       }
     }
     if (mode_ != Mode::off && check_package(ctx)) {
-      msg.replace(make_error_response(msg.info().id, rpc_code::quarantined, "mcpcell: " + block_text_));
+      msg.replace(
+          make_error_response(msg.info().id, rpc_code::quarantined, "mcpcell: " + block_text_));
       blocked_ = true;
       return FilterStatus::Continue;
     }
@@ -551,8 +562,11 @@ class PinFilter : public Filter {
     }
     std::string reason;
     if (!old) {
-      ctx.audit("pin.new", {{"kind", "package"}, {"item", pkg.item}, {"sha256", sha},
-                            {"value", pkg.value}, {"pinned", mode_ == Mode::tofu}});
+      ctx.audit("pin.new", {{"kind", "package"},
+                            {"item", pkg.item},
+                            {"sha256", sha},
+                            {"value", pkg.value},
+                            {"pinned", mode_ == Mode::tofu}});
       if (mode_ == Mode::tofu) {
         pin("package", pkg.item, sha, pkg.value);
         return false;
@@ -572,18 +586,19 @@ class PinFilter : public Filter {
     }
     PendingItem p{"package", pkg.item, reason, sha, pkg.value, "", {}, rfc3339_now()};
     saver_.push([key, p](ServerPins& s) { s.pending[key] = p; });
-    std::string what = reason == "new" ? "is not pinned yet (strict mode)"
-                                       : "changed since it was pinned";
+    std::string what =
+        reason == "new" ? "is not pinned yet (strict mode)" : "changed since it was pinned";
     if (!package_block_) {
-      std::fprintf(stderr,
-                   "mcpcell: warning: the code of server %s (%s) %s; review with `mcpcell pins diff "
-                   "%s`, accept with `mcpcell pins approve %s package:%s`\n",
-                   server_.c_str(), pkg.item.c_str(), what.c_str(), server_.c_str(),
-                   server_.c_str(), pkg.item.c_str());
+      std::fprintf(
+          stderr,
+          "mcpcell: warning: the code of server %s (%s) %s; review with `mcpcell pins diff "
+          "%s`, accept with `mcpcell pins approve %s package:%s`\n",
+          server_.c_str(), pkg.item.c_str(), what.c_str(), server_.c_str(), server_.c_str(),
+          pkg.item.c_str());
       return false;
     }
-    ctx.audit("pin.quarantined", {{"kind", "package"}, {"item", pkg.item}, {"reason", reason},
-                                  {"sha256", sha}});
+    ctx.audit("pin.quarantined",
+              {{"kind", "package"}, {"item", pkg.item}, {"reason", reason}, {"sha256", sha}});
     block_text_ = "the code of server " + server_ + " (" + pkg.item + ") " + what +
                   " and the profile blocks package changes" + review_hint("package", pkg.item);
     std::fprintf(stderr, "mcpcell: %s\n", block_text_.c_str());

@@ -55,7 +55,7 @@ json to_json(const ServerPins& s) {
   json pins = json::object(), pending = json::object();
   for (const auto& [k, p] : s.pins) pins[k] = pin_to_json(p);
   for (const auto& [k, p] : s.pending) {
-    json j = {{"kind", p.kind}, {"item", p.item},     {"reason", p.reason},
+    json j = {{"kind", p.kind},     {"item", p.item},   {"reason", p.reason},
               {"sha256", p.sha256}, {"value", p.value}, {"seen", p.seen}};
     if (!p.renamed_from.empty()) j["renamed_from"] = p.renamed_from;
     if (!p.flags.empty()) {
@@ -64,7 +64,9 @@ json to_json(const ServerPins& s) {
     }
     pending[k] = std::move(j);
   }
-  json out = {{"mcpcell_pins", 1}, {"server", s.server}, {"pins", std::move(pins)},
+  json out = {{"mcpcell_pins", 1},
+              {"server", s.server},
+              {"pins", std::move(pins)},
               {"pending", std::move(pending)}};
   if (!s.last_seen.empty()) out["last_seen"] = s.last_seen;
   if (!s.hash_cache.empty()) out["hash_cache"] = s.hash_cache;
@@ -89,8 +91,13 @@ bool from_json(const json& j, ServerPins* s, std::string* error) {
     for (auto p = it->begin(); p != it->end(); ++p) {
       const json& v = p.value();
       if (!v.is_object()) continue;
-      PendingItem item{str(v, "kind"), str(v, "item"), str(v, "reason"), str(v, "sha256"),
-                       v.contains("value") ? v["value"] : json(), str(v, "renamed_from"), {},
+      PendingItem item{str(v, "kind"),
+                       str(v, "item"),
+                       str(v, "reason"),
+                       str(v, "sha256"),
+                       v.contains("value") ? v["value"] : json(),
+                       str(v, "renamed_from"),
+                       {},
                        str(v, "seen")};
       if (auto f = v.find("flags"); f != v.end() && f->is_array())
         for (const auto& e : *f)
@@ -147,12 +154,12 @@ class FileLock {
 };
 }  // namespace
 
-Status PinStore::update(std::string_view server,
-                        const std::function<void(ServerPins&)>& fn) const {
+Status PinStore::update(std::string_view server, const std::function<void(ServerPins&)>& fn) const {
   if (Status st = ensure_private_dir(dir_); !st) return st;
   fs::path file = file_for(server);
   FileLock lock(fs::path(file.string() + ".lock"));
-  if (!lock.ok()) return Status::Error("cannot lock " + file.string() + ": " + std::strerror(errno));
+  if (!lock.ok())
+    return Status::Error("cannot lock " + file.string() + ": " + std::strerror(errno));
   ServerPins pins;
   if (Status st = read_pins(file, server, &pins); !st) return st;
   fn(pins);
@@ -185,8 +192,8 @@ std::vector<std::string> PinStore::servers() const {
   return out;
 }
 
-Status load_lock(const fs::path& lock_path, std::string_view server, std::map<std::string, Pin>* pins,
-                 bool* found) {
+Status load_lock(const fs::path& lock_path, std::string_view server,
+                 std::map<std::string, Pin>* pins, bool* found) {
   *found = false;
   pins->clear();
   std::string data;

@@ -26,9 +26,9 @@ struct Pin {
   std::string kind;  // tool, prompt, resource, resource_template, instructions, server, ...
   std::string item;  // name, uri or uriTemplate
   std::string sha256;
-  nlohmann::json value;     // what the client saw, so a later diff can say what changed
-  std::string first_seen;   // RFC 3339
-  std::string approved;     // RFC 3339 of an explicit approval; empty for trust on first use
+  nlohmann::json value;    // what the client saw, so a later diff can say what changed
+  std::string first_seen;  // RFC 3339
+  std::string approved;    // RFC 3339 of an explicit approval; empty for trust on first use
   std::vector<std::string> accepted_flags;  // scanner rules the user overrode for this value
 };
 
@@ -53,8 +53,8 @@ std::string item_key(std::string_view kind, std::string_view item);
 
 struct ServerPins {
   std::string server;
-  std::map<std::string, Pin> pins;             // by item_key
-  std::map<std::string, PendingItem> pending;  // by item_key
+  std::map<std::string, Pin> pins;                       // by item_key
+  std::map<std::string, PendingItem> pending;            // by item_key
   nlohmann::json hash_cache = nlohmann::json::object();  // path -> file identity + sha256
   std::string last_seen;
 };

@@ -84,19 +84,22 @@ std::string render_summary(const ServerPins& s, bool in_lock) {
 
 std::string render_show(const ServerPins& s, const std::map<std::string, Pin>& lock_pins,
                         bool in_lock) {
-  std::string out = "server " + s.server + (in_lock ? " (pins in mcpcell.lock take precedence)" : "") +
-                    "\n";
+  std::string out =
+      "server " + s.server + (in_lock ? " (pins in mcpcell.lock take precedence)" : "") + "\n";
   for (const auto& [k, p] : effective_pins(s, lock_pins)) {
     out += "  " + k + "  sha256:" + p.sha256.substr(0, 16);
     if (lock_pins.count(k)) out += "  [lock]";
-    if (!p.approved.empty()) out += "  approved " + p.approved;
-    else if (!p.first_seen.empty()) out += "  first seen " + p.first_seen;
+    if (!p.approved.empty())
+      out += "  approved " + p.approved;
+    else if (!p.first_seen.empty())
+      out += "  first seen " + p.first_seen;
     if (!p.accepted_flags.empty()) {
       out += "  accepted findings:";
       for (const auto& f : p.accepted_flags) out += " " + f;
     }
     out += "\n";
-    if (p.value.is_object() && p.value.contains("description") && p.value["description"].is_string())
+    if (p.value.is_object() && p.value.contains("description") &&
+        p.value["description"].is_string())
       out += "      " + clip(p.value["description"].get<std::string>(), 100) + "\n";
     if (p.kind == "package") out += "      " + clip(p.value.dump(), 200) + "\n";
   }
@@ -115,7 +118,8 @@ std::string render_diff(const ServerPins& s, const std::map<std::string, Pin>& l
     out += k + ": " + p.reason + " (seen " + p.seen + ")\n";
     const Pin* old = nullptr;
     if (p.reason == "renamed") {
-      if (auto it = pins.find(item_key(p.kind, p.renamed_from)); it != pins.end()) old = &it->second;
+      if (auto it = pins.find(item_key(p.kind, p.renamed_from)); it != pins.end())
+        old = &it->second;
       out += "    renamed from '" + p.renamed_from + "'\n";
     } else if (p.kind == "package") {
       for (const auto& [pk, pp] : pins)

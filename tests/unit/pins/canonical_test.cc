@@ -36,10 +36,11 @@ TEST(Canonical, Rfc8785MainExample) {
 
 TEST(Canonical, Rfc8785KeyOrderByUtf16CodeUnits) {
   // RFC 8785 section 3.2.3: U+1F600 (surrogates D83D DE00) sorts before U+FB33, unlike UTF-8 order.
-  json in = parse(R"({"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"})");
+  json in = parse(
+      R"({"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"})");
   std::string out = canonical(in);
-  std::vector<std::string> keys = {"\\r", "1", "\xc2\x80", "\xc3\xb6", "\xe2\x82\xac",
-                                   "\xf0\x9f\x98\x80", "\xef\xac\xb3"};
+  std::vector<std::string> keys = {
+      "\\r", "1", "\xc2\x80", "\xc3\xb6", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xac\xb3"};
   size_t pos = 0;
   for (const auto& k : keys) {
     size_t at = out.find("\"" + k + "\"", pos);
@@ -79,13 +80,16 @@ TEST(Canonical, Rfc8785NumberSerialisation) {
       {0xbecbf647612f3696, "-0.0000033333333333333333"},
       {0x43143ff3c1cb0959, "1424953923781206.2"},
   };
-  for (const auto& c : cases) EXPECT_EQ(format_double(from_bits(c.bits)), c.text) << std::hex << c.bits;
+  for (const auto& c : cases)
+    EXPECT_EQ(format_double(from_bits(c.bits)), c.text) << std::hex << c.bits;
 }
 
 TEST(Canonical, SameValueDifferentSpellingSameHash) {
-  json a = parse(R"({"name":"read","inputSchema":{"type":"object","properties":{"n":{"type":"integer","maximum":10}}},"description":"caf\u00e9"})");
-  json b = parse("{ \"description\" : \"caf\xc3\xa9\", \"inputSchema\": {\"properties\": {\"n\": "
-                 "{\"maximum\": 10.0, \"type\": \"integer\"}}, \"type\": \"object\"}, \"name\": \"read\" }");
+  json a = parse(
+      R"({"name":"read","inputSchema":{"type":"object","properties":{"n":{"type":"integer","maximum":10}}},"description":"caf\u00e9"})");
+  json b = parse(
+      "{ \"description\" : \"caf\xc3\xa9\", \"inputSchema\": {\"properties\": {\"n\": "
+      "{\"maximum\": 10.0, \"type\": \"integer\"}}, \"type\": \"object\"}, \"name\": \"read\" }");
   EXPECT_EQ(canonical(a), canonical(b));
   EXPECT_EQ(hash_json(a), hash_json(b));
 }
@@ -111,11 +115,16 @@ TEST(Canonical, HiddenCharactersAreNotNormalisedAway) {
 }
 
 TEST(Canonical, EveryVisibleFieldCounts) {
-  json base = parse(R"({"name":"t","description":"d","inputSchema":{"type":"object","properties":{"a":{"type":"string","enum":["x","y"],"default":"x"}},"$defs":{"D":{"type":"number"}}},"annotations":{"readOnlyHint":false},"_meta":{"k":1},"icons":[{"src":"data:a"}],"execution":{"taskSupport":"forbidden"}})");
+  json base = parse(
+      R"({"name":"t","description":"d","inputSchema":{"type":"object","properties":{"a":{"type":"string","enum":["x","y"],"default":"x"}},"$defs":{"D":{"type":"number"}}},"annotations":{"readOnlyHint":false},"_meta":{"k":1},"icons":[{"src":"data:a"}],"execution":{"taskSupport":"forbidden"}})");
   std::string h = hash_json(base);
-  const char* pointers[] = {"/description", "/inputSchema/properties/a/enum/1",
-                            "/inputSchema/properties/a/default", "/inputSchema/$defs/D/type",
-                            "/annotations/readOnlyHint", "/_meta/k", "/icons/0/src",
+  const char* pointers[] = {"/description",
+                            "/inputSchema/properties/a/enum/1",
+                            "/inputSchema/properties/a/default",
+                            "/inputSchema/$defs/D/type",
+                            "/annotations/readOnlyHint",
+                            "/_meta/k",
+                            "/icons/0/src",
                             "/execution/taskSupport"};
   for (const char* p : pointers) {
     json changed = base;
@@ -123,7 +132,8 @@ TEST(Canonical, EveryVisibleFieldCounts) {
     changed[ptr] = changed[ptr].is_boolean() ? json(true) : json("other");
     EXPECT_NE(hash_json(changed), h) << p;
   }
-  json reordered = parse(R"({"execution":{"taskSupport":"forbidden"},"icons":[{"src":"data:a"}],"_meta":{"k":1},"annotations":{"readOnlyHint":false},"inputSchema":{"$defs":{"D":{"type":"number"}},"properties":{"a":{"default":"x","enum":["x","y"],"type":"string"}},"type":"object"},"description":"d","name":"t"})");
+  json reordered = parse(
+      R"({"execution":{"taskSupport":"forbidden"},"icons":[{"src":"data:a"}],"_meta":{"k":1},"annotations":{"readOnlyHint":false},"inputSchema":{"$defs":{"D":{"type":"number"}},"properties":{"a":{"default":"x","enum":["x","y"],"type":"string"}},"type":"object"},"description":"d","name":"t"})");
   EXPECT_EQ(hash_json(reordered), h);
   // Array order is meaningful (enum order, prompt arguments).
   json swapped = base;

@@ -25,8 +25,8 @@ TEST(Diff, NamesTheChangedFields) {
   auto changes = diff_json(a, b);
   ASSERT_EQ(changes.size(), 3u);
   json s = summarize(changes);
-  EXPECT_EQ(s["changed"], json({"annotations.readOnlyHint", "description",
-                                "inputSchema.properties.sidenote"}));
+  EXPECT_EQ(s["changed"],
+            json({"annotations.readOnlyHint", "description", "inputSchema.properties.sidenote"}));
   EXPECT_EQ(s["flips"]["readOnlyHint"]["from"], true);
   EXPECT_EQ(s["flips"]["readOnlyHint"]["to"], false);
   EXPECT_EQ(describe(changes), "annotations.readOnlyHint, description, inputSchema");

@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "io/paths.h"
-#include "pins/pin_store.h"
 #include "pins/canonical.h"
+#include "pins/pin_store.h"
 #include "pins/review.h"
 
 namespace mcpcell {
@@ -26,7 +26,9 @@ class FakeContext : public FilterContext {
 
   const SessionInfo& session() const override { return info; }
   void send(Direction d, std::string line) override { sent.emplace_back(d, std::move(line)); }
-  void audit(std::string_view e, json f) override { audits.emplace_back(std::string(e), std::move(f)); }
+  void audit(std::string_view e, json f) override {
+    audits.emplace_back(std::string(e), std::move(f));
+  }
   std::string fingerprint(std::string_view) const override { return "fp"; }
 
   int count(const std::string& event) const {
@@ -118,8 +120,8 @@ class PinFilterTest : public ::testing::Test {
   }
   std::string call(const std::string& name) {
     ctx_.sent.clear();
-    std::string line = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":")" + name +
-                       R"(","arguments":{}}})";
+    std::string line = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":")" +
+                       name + R"(","arguments":{}}})";
     if (client(line) == FilterStatus::Continue) return "forwarded";
     EXPECT_EQ(ctx_.sent.size(), 1u);
     return ctx_.sent.empty() ? "" : ctx_.sent[0].second;
@@ -184,7 +186,8 @@ TEST_F(PinFilterTest, FirstRunPinsThenChangeIsWithheldUntilApproved) {
 }
 
 TEST_F(PinFilterTest, SchemaAnnotationAndRenameChanges) {
-  json v1 = {{"tools", {tool("read", "Reads"), tool("del", "Deletes", false), tool("ls", "Lists")}}};
+  json v1 = {
+      {"tools", {tool("read", "Reads"), tool("del", "Deletes", false), tool("ls", "Lists")}}};
   start();
   handshake();
   respond("tools/list", v1);
@@ -241,13 +244,13 @@ TEST_F(PinFilterTest, ScannerFlagsAreWithheldAndCanBeApproved) {
   end();
   pins::PinStore store(dir_ / "state");
   std::vector<std::string> unknown;
-  ASSERT_TRUE(store.update("srv", [&](pins::ServerPins& s) {
-    pins::approve_pending(s, {"evil"}, "now", &unknown);
-  }));
+  ASSERT_TRUE(store.update(
+      "srv", [&](pins::ServerPins& s) { pins::approve_pending(s, {"evil"}, "now", &unknown); }));
   // The user accepted that finding for this exact definition.
   start();
   handshake();
-  EXPECT_EQ(names(respond("tools/list", list, "2", flags)), (std::vector<std::string>{"evil", "ok"}));
+  EXPECT_EQ(names(respond("tools/list", list, "2", flags)),
+            (std::vector<std::string>{"evil", "ok"}));
   // A different rule on the same definition is a new finding.
   std::vector<ItemFlag> other = {{"tool", "evil", "exfil-url", "url"}};
   EXPECT_EQ(names(respond("tools/list", list, "3", other)), std::vector<std::string>{"ok"});
@@ -263,7 +266,8 @@ TEST_F(PinFilterTest, OffModeStillHonoursScannerFlags) {
   EXPECT_EQ(names(respond("tools/list", {{"tools", {tool("a", "changed")}}})),
             std::vector<std::string>{"a"});
   std::vector<ItemFlag> flags = {{"tool", "a", "r", "why"}};
-  EXPECT_TRUE(names(respond("tools/list", {{"tools", {tool("a", "changed")}}}, "3", flags)).empty());
+  EXPECT_TRUE(
+      names(respond("tools/list", {{"tools", {tool("a", "changed")}}}, "3", flags)).empty());
 }
 
 TEST_F(PinFilterTest, ChangedInstructionsAreStripped) {
@@ -282,7 +286,8 @@ TEST_F(PinFilterTest, ChangedInstructionsAreStripped) {
 TEST_F(PinFilterTest, ListChangedIsHeldUntilTheNewListIsJudged) {
   start();
   handshake();
-  EXPECT_EQ(names(respond("tools/list", {{"tools", {tool("a", "A")}}})), std::vector<std::string>{"a"});
+  EXPECT_EQ(names(respond("tools/list", {{"tools", {tool("a", "A")}}})),
+            std::vector<std::string>{"a"});
   ctx_.sent.clear();
   const std::string note = R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})";
   EXPECT_EQ(server(note), FilterStatus::Stop);
@@ -354,15 +359,17 @@ TEST_F(PinFilterTest, LockFileTakesPrecedence) {
   respond("tools/list", {{"tools", {tool("a", "user version")}}});
   end();
   json reviewed = tool("a", "team-reviewed version");
-  ASSERT_TRUE(pins::update_lock(dir_ / "project" / pins::kLockFileName, "srv",
-                                {{"tool:a", {"tool", "a", pins::hash_json(reviewed), reviewed, "", "", {}}}}));
+  ASSERT_TRUE(pins::update_lock(
+      dir_ / "project" / pins::kLockFileName, "srv",
+      {{"tool:a", {"tool", "a", pins::hash_json(reviewed), reviewed, "", "", {}}}}));
   start();
   handshake();
   EXPECT_TRUE(names(respond("tools/list", {{"tools", {tool("a", "user version")}}})).empty());
   end();
   start();
   handshake();
-  EXPECT_EQ(names(respond("tools/list", {{"tools", {reviewed}}}, "5")), std::vector<std::string>{"a"});
+  EXPECT_EQ(names(respond("tools/list", {{"tools", {reviewed}}}, "5")),
+            std::vector<std::string>{"a"});
 }
 
 TEST_F(PinFilterTest, PackageChangeWarnsOrBlocks) {
@@ -383,7 +390,8 @@ TEST_F(PinFilterTest, PackageChangeWarnsOrBlocks) {
   json init = json::parse(last_init_);
   ASSERT_TRUE(init.contains("error")) << last_init_;
   EXPECT_EQ(init["error"]["code"], rpc_code::quarantined);
-  EXPECT_NE(init["error"]["message"].get<std::string>().find("mcpcell pins approve srv package:server.js"),
+  EXPECT_NE(init["error"]["message"].get<std::string>().find(
+                "mcpcell pins approve srv package:server.js"),
             std::string::npos);
   EXPECT_NE(call("x").find("error"), std::string::npos);
 }

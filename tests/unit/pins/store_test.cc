@@ -47,8 +47,14 @@ TEST(Store, RoundTripAndModes) {
   EXPECT_TRUE(empty.pins.empty());
   ASSERT_TRUE(store.update("@scope/srv", [](ServerPins& s) {
     s.pins["tool:a"] = make_pin("tool", "a", {{"name", "a"}});
-    s.pending["tool:b"] = {"tool", "b", "flagged", hash_json(json{{"name", "b"}}), {{"name", "b"}},
-                           "", {{"hidden-unicode", "tag characters"}}, "now"};
+    s.pending["tool:b"] = {"tool",
+                           "b",
+                           "flagged",
+                           hash_json(json{{"name", "b"}}),
+                           {{"name", "b"}},
+                           "",
+                           {{"hidden-unicode", "tag characters"}},
+                           "now"};
   }));
   fs::path file = store.file_for("@scope/srv");
   EXPECT_EQ(file.filename(), "@scope__srv.json");
@@ -174,7 +180,8 @@ TEST(Package, ScriptAndExecutableHashes) {
   TempDir tmp;
   fs::path script = tmp.path() / "server.js";
   ASSERT_TRUE(write_file_atomic(script, "console.log(1)\n"));
-  LaunchContext ctx{{"node", "--no-warnings", "server.js"}, tmp.path(), {tmp.path()}, "/usr/bin:/bin"};
+  LaunchContext ctx{
+      {"node", "--no-warnings", "server.js"}, tmp.path(), {tmp.path()}, "/usr/bin:/bin"};
   json cache = json::object();
   PackageInfo a = describe_launch(ctx, &cache);
   ASSERT_TRUE(a.resolved);
@@ -210,7 +217,9 @@ TEST(Package, NpxLockfileGivesVersionAndIntegrity) {
 
 TEST(Package, UvxDistInfo) {
   TempDir tmp;
-  fs::path di = tmp.path() / ".cache/uv/archive-v0/xyz/lib/python3.11/site-packages/mcp_server_git-0.6.2.dist-info";
+  fs::path di =
+      tmp.path() /
+      ".cache/uv/archive-v0/xyz/lib/python3.11/site-packages/mcp_server_git-0.6.2.dist-info";
   fs::create_directories(di);
   ASSERT_TRUE(write_file_atomic(di / "RECORD", "mcp_server_git/__init__.py,sha256=abc,10\n"));
   LaunchContext ctx{{"uvx", "mcp-server-git"}, tmp.path(), {tmp.path()}, "/usr/bin"};
