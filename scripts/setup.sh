@@ -38,7 +38,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libseccomp-dev libcap-dev nlohmann-json3-dev libssl-dev libre2-dev
   libgtest-dev libbenchmark-dev
-  python3 bubblewrap uidmap iproute2 util-linux procps hyperfine curl chromium
+  python3 bubblewrap uidmap iproute2 util-linux procps hyperfine curl chromium patch
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
