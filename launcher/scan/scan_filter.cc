@@ -10,6 +10,8 @@
 #include "scan/scan_filter.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -274,9 +276,20 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
 std::mutex g_cache_mu;
 std::string g_cache_dir;
 
+// Before any filter exists (run.cc redacts the command line first) the state directory is found
+// the way paths.h does; the cache is used only when that directory already exists.
 std::string cache_dir() {
   std::lock_guard<std::mutex> lock(g_cache_mu);
-  return g_cache_dir;
+  if (!g_cache_dir.empty()) return g_cache_dir;
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  std::string base = xdg && *xdg == '/' ? std::string(xdg)
+                     : home && *home == '/' ? std::string(home) + "/.local/state"
+                                           : std::string();
+  if (base.empty()) return {};
+  std::error_code ec;
+  if (!std::filesystem::is_directory(base + "/mcpcell", ec)) return {};
+  return base + "/mcpcell/cache";
 }
 
 }  // namespace
