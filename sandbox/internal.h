@@ -59,7 +59,8 @@ int attach_stdio(const Stdio& stdio, int keep_fd);  // dup2 onto 0/1/2
 int reset_signals();                        // default dispositions, empty mask
 int close_fds_except(int keep_fd);          // closes every fd >= 3 but keep_fd (CLOEXEC)
 
-SpawnResult spawn_plain(const std::vector<std::string>& argv, const Stdio& stdio);
+SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& argv,
+                        const Stdio& stdio);
 SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>& argv,
                            const Stdio& stdio);
 

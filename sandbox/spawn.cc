@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "sandbox.h"
 #include "sandbox/internal.h"
@@ -122,7 +123,8 @@ void signal_tree(const Child& child, int sig) {
   }
 }
 
-SpawnResult spawn_plain(const std::vector<std::string>& argv, const Stdio& stdio) {
+SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& argv,
+                        const Stdio& stdio) {
   SpawnResult r;
   std::string error;
   int code = 0;
@@ -135,6 +137,21 @@ SpawnResult spawn_plain(const std::vector<std::string>& argv, const Stdio& stdio
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  // Without isolation the environment stays mcpcell's, but the profile's fixed values still
+  // apply (e.g. the memory server's data file redirected into its private state directory).
+  // Built here, before fork: the child may not allocate.
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) {
+    std::string_view kv(*e);
+    std::string_view key = kv.substr(0, kv.find('='));
+    bool overridden = false;
+    for (const auto& [k, v] : policy.env_set) overridden = overridden || key == k;
+    if (!overridden) env_storage.emplace_back(kv);
+  }
+  for (const auto& [k, v] : policy.env_set) env_storage.push_back(k + "=" + v);
+  std::vector<char*> cenv;
+  for (auto& e : env_storage) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
 
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
@@ -159,7 +176,7 @@ SpawnResult spawn_plain(const std::vector<std::string>& argv, const Stdio& stdio
     steps.run("new session", [] { return ::setsid() >= 0 ? 0 : errno; });
     steps.run("reset signals", [] { return reset_signals(); });
     steps.run("close other fds", [&] { return close_fds_except(report[1]); });
-    ::execv(exe.c_str(), cargv.data());
+    ::execve(exe.c_str(), cargv.data(), cenv.data());
     steps.fail("exec " , errno);
   }
   ::close(report[1]);
@@ -187,7 +204,7 @@ SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, co
     r.error = "no command given";
     return r;
   }
-  if (!policy.isolate) return spawn_plain(argv, stdio);
+  if (!policy.isolate) return spawn_plain(policy, argv, stdio);
   return spawn_isolated(policy, argv, stdio);
 }
 
