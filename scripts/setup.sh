@@ -108,7 +108,7 @@ setup_node_peers() {
 # --- 3. build ------------------------------------------------------------------------------------
 build() {
   say "Building into build/ ($JOBS jobs)"
-  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$ROOT/build" -j "$JOBS"
   say "Built $ROOT/build/mcpcell ($("$ROOT/build/mcpcell" --version))"
 }
