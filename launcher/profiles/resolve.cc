@@ -268,6 +268,9 @@ class Builder {
         return false;
       }
       env_pass(n, "--allow-env");
+      // The flag is the user's word for this run: their value beats a profile's fixed one
+      // (e.g. --allow-env MEMORY_FILE_PATH over the memory profile's private default).
+      if (n == base) std::erase_if(env_set_, [&](const auto& s) { return s.first == n; });
     }
     return true;
   }

@@ -374,5 +374,16 @@ TEST(ResolveExists, MissingOptionalPathsGrantNothingButFlagsStay) {
   fs::remove_all(root);
 }
 
+TEST_F(Resolve, AllowEnvFlagBeatsTheProfilesFixedValue) {
+  Overrides o;
+  o.allow_env = {"MEMORY_FILE_PATH"};
+  Resolved r = run("", {"npx", "-y", "@modelcontextprotocol/server-memory"}, o);
+  std::string v;
+  EXPECT_FALSE(has_env(r.policy, "MEMORY_FILE_PATH", &v)) << "still set to " << v;
+  EXPECT_NE(std::find(r.policy.env_pass.begin(), r.policy.env_pass.end(), "MEMORY_FILE_PATH"),
+            r.policy.env_pass.end());
+}
+
+
 }  // namespace
 }  // namespace mcpcell::profiles
