@@ -20,40 +20,9 @@ namespace {
 constexpr size_t kMaxQueuedBytes = 4u << 20;  // past this the relay waits for the disk
 constexpr size_t kCopyForHashing = 64u << 10;  // larger lines are hashed on the caller's thread
 
-std::string to_hex(const unsigned char* p, size_t n) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out += hex[p[i] >> 4];
-    out += hex[p[i] & 15];
-  }
-  return out;
-}
-
-bool write_all(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
-std::string rfc3339_now() {
-  timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", t.tm_year + 1900,
-                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000);
-  return buf;
-}
+std::string rfc3339_now() { return utc_now("%Y-%m-%dT%H:%M:%S.%fZ"); }
 
 std::unique_ptr<AuditLog> AuditLog::open(const std::filesystem::path& dir, std::string server,
                                          std::string session, Status* status,
@@ -159,7 +128,7 @@ std::string AuditLog::fingerprint(std::string_view data) const {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return to_hex(md, 16);
+  return hex_encode(md, 16);
 }
 
 void AuditLog::enqueue(Pending p) {

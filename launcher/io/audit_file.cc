@@ -29,17 +29,6 @@ int64_t now_ms() {
       .count();
 }
 
-bool write_all(int fd, std::string_view data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // The "prev" value at the end of a record, or empty if the line has none.
 std::string_view prev_of(std::string_view line) {
   if (line.size() < kPrevSuffix) return {};
@@ -48,32 +37,9 @@ std::string_view prev_of(std::string_view line) {
   return tail.substr(8, 64);
 }
 
-std::string rotated_name() {
-  timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "audit-%04d%02d%02dT%02d%02d%02d.%06ldZ.jsonl", t.tm_year + 1900,
-                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000);
-  return buf;
-}
+std::string rotated_name() { return utc_now("audit-%Y%m%dT%H%M%S.%fZ.jsonl"); }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * len);
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 AuditFile::AuditFile(fs::path dir, AuditFileOptions options)
     : dir_(std::move(dir)),

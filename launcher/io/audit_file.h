@@ -62,9 +62,6 @@ class AuditFile {
   int64_t last_checkpoint_ms_ = 0;
 };
 
-// SHA-256 of `data`, hex.
-std::string sha256_hex(std::string_view data);
-
 // The verdict of `mcpcell log verify`.
 struct VerifyReport {
   bool ok = true;

@@ -8,6 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+
+#include <openssl/evp.h>
 
 namespace mcpcell {
 namespace fs = std::filesystem;
@@ -103,14 +106,50 @@ std::string random_hex(size_t n) {
     if (r <= 0) break;
     got += static_cast<size_t>(r);
   }
+  return hex_encode(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+std::string hex_encode(const unsigned char* p, size_t n) {
   static const char* hex = "0123456789abcdef";
   std::string out;
   out.reserve(2 * n);
-  for (unsigned char c : raw) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
+  for (size_t i = 0; i < n; ++i) {
+    out += hex[p[i] >> 4];
+    out += hex[p[i] & 15];
   }
   return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return hex_encode(md, len);
+}
+
+bool write_all(int fd, std::string_view data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string utc_now(const char* fmt) {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm t;
+  ::gmtime_r(&ts.tv_sec, &t);
+  std::string f(fmt);
+  char usec[24];
+  std::snprintf(usec, sizeof usec, "%06ld", ts.tv_nsec / 1000);
+  for (size_t i; (i = f.find("%f")) != std::string::npos;) f.replace(i, 2, usec);
+  char buf[128];
+  size_t n = std::strftime(buf, sizeof buf, f.c_str(), &t);
+  return std::string(buf, n);
 }
 
 }  // namespace mcpcell

@@ -26,4 +26,17 @@ bool read_file(const std::filesystem::path& path, std::string* out);
 // `n` random bytes from getrandom(2), hex-encoded.
 std::string random_hex(size_t n);
 
+// Lower-case hex of `n` bytes.
+std::string hex_encode(const unsigned char* p, size_t n);
+
+// SHA-256 of `data`, hex.
+std::string sha256_hex(std::string_view data);
+
+// Writes all of `data` (retrying short writes and EINTR); false on error (errno set).
+bool write_all(int fd, std::string_view data);
+
+// The current UTC time formatted with strftime-style `fmt` plus microseconds where `fmt` holds
+// "%f" (e.g. "%Y-%m-%dT%H:%M:%S.%fZ").
+std::string utc_now(const char* fmt);
+
 }  // namespace mcpcell

@@ -1,5 +1,7 @@
 #include "pins/canonical.h"
 
+#include "io/paths.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -203,19 +205,7 @@ std::string canonical(const nlohmann::json& v) {
   return out;
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
-}
+std::string sha256_hex(std::string_view data) { return mcpcell::sha256_hex(data); }
 
 std::string hash_json(const nlohmann::json& v) {
   return sha256_hex(canonical(v));
