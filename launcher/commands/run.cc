@@ -221,12 +221,18 @@ int cmd_run(const Args& args) {
 
   sandbox::prepare_supervisor();
   sandbox::Policy& policy = profile.policy;
+  // There is no separate install phase yet: a package runner (npx -y, uvx) downloads in the same
+  // sandbox, so it gets the profile's install hosts for the whole run. Recorded in session.start.
+  std::vector<std::string> net_allow = profile.net_allow;
+  bool install_hosts = !package_of(opt.argv).ecosystem.empty() && !profile.net_install.empty();
+  if (install_hosts)
+    net_allow.insert(net_allow.end(), profile.net_install.begin(), profile.net_install.end());
   Network network;
-  if (Status s = network.prepare(profile.net_allow, policy.isolate, &policy); !s)
+  if (Status s = network.prepare(net_allow, policy.isolate, &policy); !s)
     return fail(125, "bad network allow entry: " + s.message(),
                 "entries are host[:port], *.domain[:port] or localhost:PORT");
   if (!network.note().empty()) std::fprintf(stderr, "mcpcell: %s\n", network.note().c_str());
-  if (opt.no_sandbox && !profile.net_allow.empty())
+  if (opt.no_sandbox && !net_allow.empty())
     std::fprintf(stderr, "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
                          "server's network is unrestricted\n");
   sandbox::Stdio stdio{pipes.server_in[0], pipes.server_out[1], pipes.server_err[1]};
@@ -252,6 +258,7 @@ int cmd_run(const Args& args) {
     return fail(125, s.message());
   }
   spawned.child.info["network"] = network.describe();
+  if (install_hosts) spawned.child.info["network"]["install_hosts_for_whole_run"] = true;
   if (opt.no_sandbox) {
     std::fprintf(stderr,
                  "mcpcell: WARNING: --no-sandbox: '%s' runs WITHOUT isolation, with all of your "
