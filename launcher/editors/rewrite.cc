@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/identity.h"
+#include "core/jsonrpc.h"
 
 namespace mcpcell::editors {
 namespace {
@@ -172,36 +173,9 @@ std::vector<std::string> launch_of(const ServerEntry& e) {
 }  // namespace
 
 std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  append_json_string(out, s);
+  return out;
 }
 
 std::string_view action_word(Outcome::Action a) {
