@@ -100,3 +100,34 @@ test('server-everything: sampling is allowed and logged, get-env secrets are red
   const recs = records();
   assert.ok(recs.some((r) => r.event === 'policy.server_request' && r.method === 'sampling/createMessage'));
 });
+
+test('a profile that denies sampling: the server gets an mcpcell error, the client never sees the request', async () => {
+  // A user profile file extending the shipped one for server-everything, with one scan setting.
+  const { writeFileSync } = await import('node:fs');
+  const profile = join(h.root, 'no-sampling.json');
+  writeFileSync(profile, JSON.stringify({
+    schema: 1,
+    extends: ['everything'],
+    scan: { server_requests: { 'sampling/createMessage': 'deny' } },
+  }));
+  const s = await connectSdk(wrap(peers.everything, { extra: ['--profile', profile] }), { env: h.env });
+  let sampled = 0;
+  try {
+    const { CreateMessageRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    s.client.setRequestHandler(CreateMessageRequestSchema, async () => {
+      sampled++;
+      return { role: 'assistant', model: 'fake', stopReason: 'endTurn', content: { type: 'text', text: 'should not happen' } };
+    });
+    const r = await s.client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } })
+      .catch((e) => ({ error: String(e) }));
+    assert.doesNotMatch(JSON.stringify(r), /should not happen/);
+    assert.match(JSON.stringify(r), /mcpcell/);
+  } finally {
+    await s.close();
+  }
+  assert.equal(sampled, 0, 'the client was never asked');
+  const recs = records();
+  assert.ok(recs.some((r) => r.event === 'session.start' && r.profile_source === profile));
+  assert.ok(recs.some((r) => r.event.startsWith('policy.') && r.method === 'sampling/createMessage' &&
+    /deny|block/.test(JSON.stringify(r))), 'the denial is recorded');
+});
