@@ -19,6 +19,7 @@
 #include "core/jsonrpc.h"
 #include "core/status.h"
 #include "io/audit_file.h"
+#include "io/digest.h"
 
 namespace mcpcell {
 
@@ -30,8 +31,8 @@ class AuditLog {
                                         AuditFileOptions options = {});
   ~AuditLog();  // flushes everything queued, then stops the writer
 
-  // A `message` record: direction, method or id, size, and a keyed hash of the line (never the line).
-  // `disposition` is "forwarded", "blocked", "modified", "dropped" or "injected".
+  // A `message` record: direction, method or id, size, and a keyed hash of the line (never the
+  // line). `disposition` is "forwarded", "blocked", "modified", "dropped" or "injected".
   void message(Direction dir, const MessageInfo& info, std::string_view line,
                std::string_view disposition);
   // Any other record; `fields` must be an object.
@@ -58,7 +59,7 @@ class AuditLog {
 
   std::filesystem::path path_;
   std::string server_, session_;
-  std::string key_;
+  std::unique_ptr<HmacSha256> hmac_;  // keyed with audit.key
   std::unique_ptr<AuditFile> file_;
 
   std::mutex mu_;
@@ -67,10 +68,14 @@ class AuditLog {
   size_t queued_bytes_ = 0;
   uint64_t enqueued_ = 0, written_ = 0;
   bool stop_ = false;
+  bool writer_idle_ = false;   // the writer sleeps on an empty queue and needs a wake-up
+  uint64_t flush_wanted_ = 0;  // flush() waits for this many records
   std::thread writer_;
 };
 
 // RFC 3339 UTC timestamp with microseconds, e.g. 2026-11-22T10:00:00.123456Z.
 std::string rfc3339_now();
+// The same, appended to `out` (no temporary: this runs for every relayed message).
+void append_rfc3339_now(std::string& out);
 
 }  // namespace mcpcell

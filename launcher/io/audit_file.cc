@@ -37,7 +37,9 @@ std::string_view prev_of(std::string_view line) {
   return tail.substr(8, 64);
 }
 
-std::string rotated_name() { return utc_now("audit-%Y%m%dT%H%M%S.%fZ.jsonl"); }
+std::string rotated_name() {
+  return utc_now("audit-%Y%m%dT%H%M%S.%fZ.jsonl");
+}
 
 }  // namespace
 
@@ -78,7 +80,8 @@ Status AuditFile::open() {
 
 Status AuditFile::reopen_if_rotated() {
   struct stat st;
-  if (::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) return Status::Ok();
+  if (::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_)
+    return Status::Ok();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   known_size_ = UINT64_MAX;
@@ -91,7 +94,8 @@ Status AuditFile::learn_tail() {
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) {
     // An empty file right after a rotation continues the chain of the file it replaced: the
-    // rotating session left the chain head in the checkpoint (offset 0). Otherwise the trail is new.
+    // rotating session left the chain head in the checkpoint (offset 0). Otherwise the trail is
+    // new.
     prev_ = kGenesis;
     std::string cp;
     nlohmann::json j;
@@ -150,14 +154,17 @@ Status AuditFile::append(const std::vector<std::string>& records) {
   if (static_cast<uint64_t>(st.st_size) != known_size_)
     if (Status s = learn_tail(); !s) return s;
 
+  size_t total = 0;
+  for (const std::string& r : records) total += r.size() + kPrevSuffix + 1;
   std::string out;
+  out.reserve(total);
   for (const std::string& r : records) {
-    std::string rec = r;
-    rec += ",\"prev\":\"";
-    rec += prev_;
-    rec += "\"}";
-    prev_ = sha256_hex(rec);
-    out += rec;
+    size_t start = out.size();
+    out += r;
+    out += ",\"prev\":\"";
+    out += prev_;
+    out += "\"}";
+    prev_ = sha256_hex(std::string_view(out).substr(start));
     out += '\n';
   }
   if (!write_all(fd_, out)) {
@@ -202,9 +209,8 @@ void AuditFile::prune() {
 }
 
 void AuditFile::write_checkpoint() {
-  nlohmann::json cp = {{"file", path_.filename().string()},
-                       {"offset", known_size_},
-                       {"last", prev_}};
+  nlohmann::json cp = {
+      {"file", path_.filename().string()}, {"offset", known_size_}, {"last", prev_}};
   write_file_atomic(checkpoint_path_, cp.dump() + "\n");
   last_checkpoint_ms_ = now_ms();
 }
@@ -279,8 +285,9 @@ VerifyReport verify_audit_trail(const fs::path& dir) {
           rep.notes.push_back("the trail starts at " + where +
                               "; older records were removed by retention");
       } else if (prev != expected) {
-        problem(where + ": broken chain: the record before it was edited, or records were "
-                        "deleted, inserted or reordered just before it");
+        problem(where +
+                ": broken chain: the record before it was edited, or records were "
+                "deleted, inserted or reordered just before it");
       }
       expected = sha256_hex(line);
     }
@@ -299,7 +306,8 @@ VerifyReport verify_audit_trail(const fs::path& dir) {
     std::string last = cp.value("last", "");
     bool current = !files.empty() && files.back().filename() == file;
     if (!current) {
-      problem("the checkpoint names " + file + ", which is not the current audit file (the trail "
+      problem("the checkpoint names " + file +
+              ", which is not the current audit file (the trail "
               "was replaced or deleted)");
     } else if (current_size < offset) {
       problem(file + " is shorter (" + std::to_string(current_size) +

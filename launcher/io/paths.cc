@@ -10,8 +10,6 @@
 #include <cstring>
 #include <ctime>
 
-#include <openssl/evp.h>
-
 namespace mcpcell {
 namespace fs = std::filesystem;
 
@@ -28,8 +26,12 @@ static fs::path xdg(const char* var, const char* fallback) {
   return base / "mcpcell";
 }
 
-fs::path state_dir() { return xdg("XDG_STATE_HOME", ".local/state"); }
-fs::path config_dir() { return xdg("XDG_CONFIG_HOME", ".config"); }
+fs::path state_dir() {
+  return xdg("XDG_STATE_HOME", ".local/state");
+}
+fs::path config_dir() {
+  return xdg("XDG_CONFIG_HOME", ".config");
+}
 
 Status ensure_private_dir(const fs::path& dir) {
   std::error_code ec;
@@ -107,24 +109,6 @@ std::string random_hex(size_t n) {
     got += static_cast<size_t>(r);
   }
   return hex_encode(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-}
-
-std::string hex_encode(const unsigned char* p, size_t n) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out += hex[p[i] >> 4];
-    out += hex[p[i] & 15];
-  }
-  return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return hex_encode(md, len);
 }
 
 bool write_all(int fd, std::string_view data) {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "io/digest.h"  // sha256_hex and hex_encode, which used to live here
 
 namespace mcpcell {
 
@@ -25,12 +26,6 @@ bool read_file(const std::filesystem::path& path, std::string* out);
 
 // `n` random bytes from getrandom(2), hex-encoded.
 std::string random_hex(size_t n);
-
-// Lower-case hex of `n` bytes.
-std::string hex_encode(const unsigned char* p, size_t n);
-
-// SHA-256 of `data`, hex.
-std::string sha256_hex(std::string_view data);
 
 // Writes all of `data` (retrying short writes and EINTR); false on error (errno set).
 bool write_all(int fd, std::string_view data);

@@ -1,0 +1,34 @@
+// SHA-256 and HMAC-SHA256 for the audit trail's chain and fingerprints. Both run once or twice per
+// relayed message, so they keep OpenSSL's per-call costs off the data path: the digest is fetched
+// from the provider once, each thread reuses one context, and the HMAC key's pads are computed
+// once.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace mcpcell {
+
+using Sha256Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of the concatenation of `parts`.
+Sha256Digest sha256(std::initializer_list<std::string_view> parts);
+
+// Lower-case hex of `n` bytes.
+std::string hex_encode(const unsigned char* p, size_t n);
+
+// SHA-256 of `data`, hex.
+std::string sha256_hex(std::string_view data);
+
+// HMAC-SHA256 (RFC 2104) with a key fixed at construction; safe to use from several threads.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(std::string_view key);
+  Sha256Digest mac(std::string_view data) const;
+
+ private:
+  std::array<unsigned char, 64> ipad_{}, opad_{};
+};
+
+}  // namespace mcpcell
