@@ -106,7 +106,7 @@ std::string AuditLog::head(std::string_view event) const {
 }
 
 void AuditLog::message(Direction dir, const MessageInfo& info, std::string_view line,
-                       std::string_view disposition) {
+                       std::string_view disposition, const Sha256Digest* line_mac) {
   Pending p;
   p.head = head("message");
   std::string& t = p.tail;
@@ -129,7 +129,11 @@ void AuditLog::message(Direction dir, const MessageInfo& info, std::string_view 
     t += ",\"disposition\":";
     append_json_string(t, disposition);
   }
-  if (line.size() > kCopyForHashing) {
+  if (line_mac != nullptr) {
+    t += ",\"hash\":\"";
+    t += fingerprint_hex(*line_mac);
+    t += '"';
+  } else if (line.size() > kCopyForHashing) {
     // Hash big lines here rather than queue a copy: the copy would cost as much memory traffic
     // as the hash, and a queue of megabyte lines is what made mcpcell's memory grow.
     t += ",\"hash\":\"";
@@ -150,8 +154,7 @@ void AuditLog::event(std::string_view name, nlohmann::json fields) {
 }
 
 std::string AuditLog::fingerprint(std::string_view data) const {
-  Sha256Digest md = hmac_->mac(data);
-  return hex_encode(md.data(), 16);
+  return fingerprint_hex(hmac_->mac(data));
 }
 
 void AuditLog::enqueue(Pending p) {

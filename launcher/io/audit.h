@@ -33,12 +33,15 @@ class AuditLog {
 
   // A `message` record: direction, method or id, size, and a keyed hash of the line (never the
   // line). `disposition` is "forwarded", "blocked", "modified", "dropped" or "injected".
+  // `line_mac`, when given, is hmac().mac(line) computed by the caller (see BackgroundMac).
   void message(Direction dir, const MessageInfo& info, std::string_view line,
-               std::string_view disposition);
+               std::string_view disposition, const Sha256Digest* line_mac = nullptr);
   // Any other record; `fields` must be an object.
   void event(std::string_view name, nlohmann::json fields);
   // Keyed hash (HMAC-SHA256, first 16 bytes, hex) with this installation's audit key.
   std::string fingerprint(std::string_view data) const;
+  static std::string fingerprint_hex(const Sha256Digest& mac) { return hex_encode(mac.data(), 16); }
+  const HmacSha256& hmac() const { return *hmac_; }
   // Blocks until every record queued so far is on disk.
   void flush();
 

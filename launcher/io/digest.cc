@@ -77,4 +77,46 @@ Sha256Digest HmacSha256::mac(std::string_view data) const {
   return sha256({view(opad_), view(inner)});
 }
 
+BackgroundMac::~BackgroundMac() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BackgroundMac::start(std::string_view data) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+  job_ = data;
+  pending_ = true;
+  done_ = false;
+  lock.unlock();
+  cv_.notify_all();
+}
+
+Sha256Digest BackgroundMac::wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return done_ || !pending_; });
+  pending_ = false;
+  done_ = false;
+  return result_;
+}
+
+void BackgroundMac::loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || (pending_ && !done_); });
+    if (stop_) return;
+    std::string_view job = job_;
+    lock.unlock();
+    Sha256Digest d = key_.mac(job);
+    lock.lock();
+    result_ = d;
+    done_ = true;
+    cv_.notify_all();
+  }
+}
+
 }  // namespace mcpcell

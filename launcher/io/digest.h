@@ -5,8 +5,11 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace mcpcell {
 
@@ -29,6 +32,29 @@ class HmacSha256 {
 
  private:
   std::array<unsigned char, 64> ipad_{}, opad_{};
+};
+
+// One HMAC at a time on a helper thread: the relay starts the hash of a big line, classifies and
+// scans the line on its own core meanwhile, then collects the result. The thread starts with the
+// first job, so a process that never hashes big lines never has it.
+class BackgroundMac {
+ public:
+  explicit BackgroundMac(const HmacSha256& key) : key_(key) {}
+  ~BackgroundMac();
+  // `data` must stay valid and unchanged until wait() returns.
+  void start(std::string_view data);
+  Sha256Digest wait();
+
+ private:
+  void loop();
+
+  const HmacSha256& key_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string_view job_;
+  bool pending_ = false, done_ = false, stop_ = false;
+  Sha256Digest result_{};
+  std::thread thread_;
 };
 
 }  // namespace mcpcell

@@ -55,9 +55,12 @@ std::string unix_nanos(const std::string& ts) {
 }  // namespace
 
 bool parse_export_format(const std::string& name, ExportFormat* out) {
-  if (name == "rfc5424" || name == "syslog") *out = ExportFormat::rfc5424;
-  else if (name == "otel" || name == "opentelemetry") *out = ExportFormat::otel;
-  else return false;
+  if (name == "rfc5424" || name == "syslog")
+    *out = ExportFormat::rfc5424;
+  else if (name == "otel" || name == "opentelemetry")
+    *out = ExportFormat::otel;
+  else
+    return false;
   return true;
 }
 
@@ -67,9 +70,9 @@ int event_severity(const std::string& ev) {
     return 4;  // warning
   if (ev == "policy.redact" || ev == "policy.warn" || ev == "message.invalid" ||
       ev == "message.oversize")
-    return 5;  // notice
+    return 5;                                              // notice
   if (ev == "message" || ev == "server.stderr") return 7;  // debug
-  return 6;  // informational
+  return 6;                                                // informational
 }
 
 std::string export_record(const nlohmann::json& r, ExportFormat format) {
@@ -88,8 +91,8 @@ std::string export_record(const nlohmann::json& r, ExportFormat format) {
     return line;
   }
   // OpenTelemetry log data model (Timestamp, SeverityText/Number, Body, Resource, Attributes).
-  static const char* kSevText[] = {"FATAL", "FATAL", "ERROR", "ERROR", "WARN",
-                                   "INFO2", "INFO",  "DEBUG"};
+  static const char* kSevText[] = {"FATAL", "FATAL", "ERROR", "ERROR",
+                                   "WARN",  "INFO2", "INFO",  "DEBUG"};
   static const int kSevNumber[] = {21, 21, 17, 17, 13, 10, 9, 5};
   nlohmann::json attrs = nlohmann::json::object();
   for (auto it = r.begin(); it != r.end(); ++it) {

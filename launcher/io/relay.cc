@@ -37,19 +37,30 @@ constexpr size_t kReadChunk = 1u << 20;
 constexpr size_t kBackpressure = 32u << 20;  // pause the feeding side past this much queued output
 constexpr size_t kMaxTracked = 65536;        // outstanding requests remembered per direction
 constexpr size_t kMaxParamsKept = 4096;
+constexpr int kPipeSize =
+    1 << 20;  // default pipes hold 64 KiB: a 1 MiB line took 16 reads and wakeups
+constexpr size_t kHashInBackground = 64u << 10;  // lines this big are hashed on the second core
 // After the server is gone: how long its output may take to drain, and then the client's.
 constexpr auto kServerDrain = std::chrono::milliseconds(300);
 constexpr auto kClientDrain = std::chrono::seconds(2);
 
-enum Tag : uint64_t { kClientIn = 1, kClientOut, kServerIn, kServerOut, kServerErr, kSignal, kPidfd,
-                      kNotify };
+enum Tag : uint64_t {
+  kClientIn = 1,
+  kClientOut,
+  kServerIn,
+  kServerOut,
+  kServerErr,
+  kSignal,
+  kPidfd,
+  kNotify
+};
 
 // An output stream with a queue for what the fd did not take yet.
 struct Sink {
   int fd = -1;
-  bool pollable = true;   // registered with epoll (false for ttys and regular files: blocking)
+  bool pollable = true;  // registered with epoll (false for ttys and regular files: blocking)
   bool registered = false;
-  bool broken = false;    // EPIPE or similar: the reader is gone
+  bool broken = false;  // EPIPE or similar: the reader is gone
   std::deque<std::string> queue;
   size_t head_off = 0;
   size_t bytes = 0;
@@ -146,6 +157,7 @@ class Relay::Impl : public FilterContext {
   int client_out_reopened_ = -1;
   std::string err_buf_;
   std::string read_buf_;
+  std::unique_ptr<BackgroundMac> line_mac_;
 
   std::unordered_map<std::string, Pending> pending_[2];  // by Direction of the request
 
@@ -163,7 +175,9 @@ class Relay::Impl : public FilterContext {
 
 Relay::Relay(RelayConfig config, FilterChain& chain, AuditLog& audit, SessionInfo session)
     : impl_(new Impl(std::move(config), chain, audit, std::move(session))) {}
-Relay::~Relay() { delete impl_; }
+Relay::~Relay() {
+  delete impl_;
+}
 int Relay::run(const sandbox::Child& child, ServerPipes pipes, std::string* reason) {
   return impl_->run(child, pipes, reason);
 }
@@ -305,6 +319,25 @@ void Relay::Impl::correlate(Message& m) {
 }
 
 void Relay::Impl::on_line(Direction dir, std::string_view line) {
+  // The keyed hash of a big line costs as much as classifying and scanning it; run it on the other
+  // core meanwhile. `line` lives in the framer's buffer until we return, and nothing writes to it.
+  struct LineMac {
+    BackgroundMac* bg = nullptr;
+    Sha256Digest mac{};
+    const Sha256Digest* get() {
+      if (bg != nullptr) mac = bg->wait();
+      bg = nullptr;
+      return &mac;
+    }
+    ~LineMac() {
+      if (bg != nullptr) bg->wait();
+    }
+  } line_mac;
+  if (line.size() > kHashInBackground) {
+    if (!line_mac_) line_mac_ = std::make_unique<BackgroundMac>(audit_.hmac());
+    line_mac_->start(line);
+    line_mac.bg = line_mac_.get();
+  }
   Message m(dir, line);
   const MessageInfo& info = m.info();
   if (info.kind == MessageKind::invalid) {
@@ -312,17 +345,24 @@ void Relay::Impl::on_line(Direction dir, std::string_view line) {
     return;
   }
   correlate(m);
+  // A filter that changed the line makes the precomputed hash stale: the record hashes what went
+  // on.
+  auto mac = [&]() -> const Sha256Digest* {
+    if (line_mac.bg == nullptr || m.modified()) return nullptr;
+    return line_mac.get();
+  };
   if (chain_.run(m, *this) == FilterStatus::Stop) {
-    audit_.message(dir, m.info(), m.bytes(), "blocked");
+    audit_.message(dir, m.info(), m.bytes(), "blocked", mac());
     return;
   }
   deliver(dir, m.bytes());
-  audit_.message(dir, m.info(), m.bytes(), m.modified() ? "modified" : "forwarded");
+  audit_.message(dir, m.info(), m.bytes(), m.modified() ? "modified" : "forwarded", mac());
 }
 
 void Relay::Impl::on_invalid(Direction dir, std::string_view line, const MessageInfo& info) {
   bool blank = line.find_first_not_of(" \t\r") == std::string_view::npos;
-  nlohmann::json rec = {{"dir", to_string(dir)}, {"bytes", line.size()},
+  nlohmann::json rec = {{"dir", to_string(dir)},
+                        {"bytes", line.size()},
                         {"reason", blank ? "empty line" : info.error_text}};
   if (!blank) rec["hash"] = audit_.fingerprint(line);
   audit_.event("message.invalid", std::move(rec));
@@ -361,7 +401,8 @@ void Relay::Impl::on_oversize(Direction dir, std::string_view prefix, size_t siz
   if (!id.empty()) rec["id"] = nlohmann::json::parse(id, nullptr, false);
   audit_.event("message.oversize", std::move(rec));
   std::string text = "mcpcell: message of " + std::to_string(size) + " bytes exceeds the " +
-                     std::to_string(cfg_.max_line) + "-byte line limit (--max-line-bytes) and was "
+                     std::to_string(cfg_.max_line) +
+                     "-byte line limit (--max-line-bytes) and was "
                      "dropped";
   log_line(text + " (" + to_string(dir) + ")");
   if (id.empty()) return;
@@ -392,8 +433,8 @@ void Relay::Impl::enqueue(Sink& s, std::string line) {
   s.queue.push_back(std::move(line));
 }
 
-// Writes line + '\n' directly when nothing is queued (the common case: no copy), and queues what the
-// fd did not take.
+// Writes line + '\n' directly when nothing is queued (the common case: no copy), and queues what
+// the fd did not take.
 void Relay::Impl::write_line(Sink& s, std::string_view line) {
   if (s.broken || s.fd < 0) return;
   if (!s.empty()) {
@@ -564,10 +605,9 @@ void Relay::Impl::reap_orphans() {
 void Relay::Impl::on_child_exit() {
   if (child_exited_) return;
   siginfo_t info{};
-  int rc = child_.pidfd >= 0 ? ::waitid(P_PIDFD, static_cast<id_t>(child_.pidfd), &info,
-                                        WEXITED | WNOHANG)
-                             : ::waitid(P_PID, static_cast<id_t>(child_.pid), &info,
-                                        WEXITED | WNOHANG);
+  int rc = child_.pidfd >= 0
+               ? ::waitid(P_PIDFD, static_cast<id_t>(child_.pidfd), &info, WEXITED | WNOHANG)
+               : ::waitid(P_PID, static_cast<id_t>(child_.pid), &info, WEXITED | WNOHANG);
   if (rc != 0 || info.si_pid == 0) return;
   child_exited_ = true;
   if (info.si_code == CLD_EXITED) {
@@ -588,8 +628,8 @@ void Relay::Impl::on_notify() {
   if (!d) {
     return;
   }
-  nlohmann::json rec = {{"what", "syscall"}, {"syscall", d->syscall}, {"nr", d->nr},
-                        {"pid", d->pid}};
+  nlohmann::json rec = {
+      {"what", "syscall"}, {"syscall", d->syscall}, {"nr", d->nr}, {"pid", d->pid}};
   if (!d->comm.empty()) rec["comm"] = d->comm;
   audit_.event("sandbox.denied", std::move(rec));
 }
@@ -613,8 +653,10 @@ int Relay::Impl::next_timeout_ms() const {
   Clock::time_point next = Clock::time_point::max();
   if (!child_exited_) {
     if (!sent_term_) next = std::min(next, term_at_);
-    if (!sent_kill_) next = std::min(next, kill_at_);
-    else if (kill_at_ != Clock::time_point::max()) next = std::min(next, kill_at_ + kClientDrain);
+    if (!sent_kill_)
+      next = std::min(next, kill_at_);
+    else if (kill_at_ != Clock::time_point::max())
+      next = std::min(next, kill_at_ + kClientDrain);
   }
   next = std::min(next, drain_deadline_);
   if (drain_deadline_ != Clock::time_point::max())
@@ -651,6 +693,10 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
   watch(sigfd_, kSignal, EPOLLIN);
 
   setup_client_fds();
+  // Bigger pipe buffers where the kernel allows (up to fs.pipe-max-size); fails harmlessly for
+  // anything that is not a pipe.
+  for (int fd : {cfg_.client_in, to_client_.fd, pipes.in, pipes.out})
+    if (fd >= 0) ::fcntl(fd, F_SETPIPE_SZ, kPipeSize);
   to_server_.fd = pipes.in;
   ::fcntl(pipes.in, F_SETFL, ::fcntl(pipes.in, F_GETFL) | O_NONBLOCK);
   server_out_ = {pipes.out, true, true, false};
@@ -669,8 +715,8 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
   epoll_event events[16];
   for (;;) {
     // Close the server's stdin once the client is gone and everything for it is written.
-    if (client_gone_ && !server_in_closed_ && (to_server_.empty() || to_server_.broken ||
-                                               sent_term_)) {
+    if (client_gone_ && !server_in_closed_ &&
+        (to_server_.empty() || to_server_.broken || sent_term_)) {
       if (to_server_.registered) ::epoll_ctl(ep_, EPOLL_CTL_DEL, to_server_.fd, nullptr);
       ::close(to_server_.fd);
       to_server_.fd = -1;
@@ -703,13 +749,27 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
       switch (events[i].data.u64) {
-        case kClientIn: read_from(Direction::c2s); break;
-        case kServerOut: read_from(Direction::s2c); break;
-        case kServerErr: read_stderr(); break;
-        case kClientOut: flush(to_client_); break;
-        case kServerIn: flush(to_server_); break;
-        case kSignal: on_signal(); break;
-        case kPidfd: on_child_exit(); break;
+        case kClientIn:
+          read_from(Direction::c2s);
+          break;
+        case kServerOut:
+          read_from(Direction::s2c);
+          break;
+        case kServerErr:
+          read_stderr();
+          break;
+        case kClientOut:
+          flush(to_client_);
+          break;
+        case kServerIn:
+          flush(to_server_);
+          break;
+        case kSignal:
+          on_signal();
+          break;
+        case kPidfd:
+          on_child_exit();
+          break;
         case kNotify:
           if (events[i].events & (EPOLLHUP | EPOLLERR)) {
             ::epoll_ctl(ep_, EPOLL_CTL_DEL, child_.notify_fd, nullptr);

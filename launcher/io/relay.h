@@ -4,12 +4,12 @@
 //
 // One thread, one epoll loop. Each direction has its own framer and output queue, so a peer that
 // stops reading backs up only the direction it reads; the other keeps flowing. When an output queue
-// grows past a bound, reading from the side that feeds it pauses (backpressure) instead of buffering
-// without limit.
+// grows past a bound, reading from the side that feeds it pauses (backpressure) instead of
+// buffering without limit.
 //
 // Shutdown follows the client's budget (reference/protocol.md A3, B8): on stdin EOF the server's
-// stdin is closed; if the server is still there after `eof_grace` it gets SIGTERM, and SIGKILL after
-// `term_grace`. SIGTERM/SIGINT/SIGHUP to mcpcell start at the SIGTERM step.
+// stdin is closed; if the server is still there after `eof_grace` it gets SIGTERM, and SIGKILL
+// after `term_grace`. SIGTERM/SIGINT/SIGHUP to mcpcell start at the SIGTERM step.
 #pragma once
 
 #include <chrono>

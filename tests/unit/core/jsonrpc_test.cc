@@ -211,10 +211,10 @@ TEST(JsonRpc, InvalidUtf8InEveryForm) {
 }
 
 TEST(JsonRpc, FastPathFindsSpecialBytesAtEveryOffset) {
-  // The string scanner skips 8 bytes at a time; a quote, backslash, control or high byte must be
-  // seen at any position within a word.
-  for (size_t pos = 0; pos < 24; ++pos) {
-    std::string body(24, 'a');
+  // The string scanner skips 16 bytes (SSE2) and then 8 bytes at a time; a quote, backslash,
+  // control or high byte must be seen at any position within a block, also after a first one.
+  for (size_t pos = 0; pos < 56; ++pos) {
+    std::string body(56, 'a');
     std::string ctrl = body;
     ctrl[pos] = '\x1f';
     EXPECT_EQ(scan("{\"s\":\"" + ctrl + "\"}").kind, MessageKind::invalid) << pos;
@@ -227,6 +227,19 @@ TEST(JsonRpc, FastPathFindsSpecialBytesAtEveryOffset) {
     std::string del = body;
     del[pos] = '\x7f';  // DEL is legal in JSON strings
     EXPECT_EQ(scan("{\"s\":\"" + del + "\"}").kind, MessageKind::other_object) << pos;
+    std::string space = body;
+    space[pos] = ' ';  // the first byte that is not a control character
+    EXPECT_EQ(scan("{\"s\":\"" + space + "\"}").kind, MessageKind::other_object) << pos;
+    std::string two = body;
+    two.replace(pos, 2, "\xc3\xa9");  // a valid two-byte sequence, then a bad byte 16 later
+    EXPECT_EQ(scan("{\"s\":\"" + two + "\"}").kind, MessageKind::other_object) << pos;
+    if (pos + 17 < two.size()) {
+      two[pos + 17] = '\x80';
+      EXPECT_EQ(scan("{\"s\":\"" + two + "\"}").kind, MessageKind::invalid) << pos;
+    }
+    std::string quote = body;
+    quote[pos] = '"';  // an unescaped quote ends the string early: what follows is not JSON
+    EXPECT_EQ(scan("{\"s\":\"" + quote + "\"}").kind, MessageKind::invalid) << pos;
   }
 }
 
