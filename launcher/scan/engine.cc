@@ -61,26 +61,8 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
   std::unique_ptr<Engine> e(new Engine());
   e->rules_ = std::move(rules);
   places.resize(e->rules_.size(), 0x7);
-  for (size_t i = 0; i < e->rules_.size(); ++i) {
-    const Rule& r = e->rules_[i];
-    std::string err;
-    auto re = compile_re2(r.span.empty() ? r.pattern : r.span, &err);
-    if (!re) {
-      *status = Status::Error("rule " + r.id + ": " + err);
-      return nullptr;
-    }
-    e->span_re_.push_back(std::move(re));
-    std::vector<std::unique_ptr<RE2>> allows;
-    for (const auto& a : r.allow) {
-      auto are = compile_re2(a, &err);
-      if (!are) {
-        *status = Status::Error("rule " + r.id + ": allow pattern " + a + ": " + err);
-        return nullptr;
-      }
-      allows.push_back(std::move(are));
-    }
-    e->allow_re_.push_back(std::move(allows));
-  }
+  e->re_ = std::make_unique<Compiled[]>(e->rules_.size());
+  bool all_cached = !cache_dir.empty();
   for (int w = 0; w < 3; ++w) {
     std::vector<const char*> exprs;
     std::vector<unsigned> flags, ids;
@@ -96,8 +78,18 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
     std::string cache_path;
     if (!cache_dir.empty()) {
       uint64_t h = fnv1a(1469598103934665603ULL, hs_version());
-      for (size_t i = 0; i < exprs.size(); ++i)
+      // A database is tuned for the CPU that built it and does not load on a lesser one (or
+      // under valgrind); keying by platform keeps two kinds of machine from evicting each other.
+      hs_platform_info_t plat{};
+      if (hs_populate_platform(&plat) == HS_SUCCESS)
+        h ^= (static_cast<uint64_t>(plat.tune) << 48) ^ (plat.cpu_features << 56);
+      for (size_t i = 0; i < exprs.size(); ++i) {
         h = fnv1a(h, exprs[i]) ^ (static_cast<uint64_t>(flags[i]) << 1) ^ (uint64_t{ids[i]} << 40);
+        // The RE2 side too: a cached database vouches that the whole rule compiled.
+        const Rule& r = e->rules_[ids[i]];
+        h = fnv1a(h, r.span.c_str());
+        for (const auto& a : r.allow) h = fnv1a(h, a.c_str());
+      }
       char name[40];
       std::snprintf(name, sizeof name, "/scan-%016llx.hsdb", static_cast<unsigned long long>(h));
       cache_path = cache_dir + name;
@@ -107,6 +99,7 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
         e->db_[w] = nullptr;
     }
     if (!e->db_[w]) {
+      all_cached = false;
       hs_compile_error_t* cerr = nullptr;
       if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                            static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &e->db_[w],
@@ -131,8 +124,43 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
       return nullptr;
     }
   }
+  if (!all_cached) {
+    for (size_t i = 0; i < e->rules_.size(); ++i) {
+      std::string err;
+      Compiled& c = e->re_[i];
+      bool ok = false;
+      std::call_once(c.once, [&] { ok = c.ok = compile_rule(e->rules_[i], &c, &err); });
+      if (!ok) {
+        *status = Status::Error("rule " + e->rules_[i].id + ": " + err);
+        return nullptr;
+      }
+    }
+  }
   *status = Status::Ok();
   return e;
+}
+
+bool Engine::compile_rule(const Rule& r, Compiled* c, std::string* error) {
+  c->span = compile_re2(r.span.empty() ? r.pattern : r.span, error);
+  if (!c->span) return false;
+  for (const auto& a : r.allow) {
+    auto are = compile_re2(a, error);
+    if (!are) {
+      *error = "allow pattern " + a + ": " + *error;
+      return false;
+    }
+    c->allow.push_back(std::move(are));
+  }
+  return true;
+}
+
+const Engine::Compiled& Engine::compiled(uint32_t i) const {
+  Compiled& c = re_[i];
+  std::call_once(c.once, [&] {
+    std::string err;
+    c.ok = compile_rule(rules_[i], &c, &err);
+  });
+  return c;
 }
 
 Engine::~Engine() {
@@ -165,21 +193,27 @@ void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where wh
 }
 
 void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out) const {
-  const RE2& re = *span_re_[i];
+  const Compiled& c = compiled(i);
   const Rule& rule = rules_[i];
+  if (!c.ok) {
+    // Cannot happen for a rule set that compiled when its cache was written; if the cache lied,
+    // act on the whole text rather than let a finding through.
+    out->push_back({i, 0, text.size()});
+    return;
+  }
+  const RE2& re = *c.span;
   int groups = std::min(re.NumberOfCapturingGroups(), 1);
   re2::StringPiece m[2];
   re2::StringPiece input(text.data(), text.size());
   size_t pos = 0;
-  while (pos <= text.size() &&
-         re.Match(input, pos, text.size(), RE2::UNANCHORED, m, groups + 1)) {
+  while (pos <= text.size() && re.Match(input, pos, text.size(), RE2::UNANCHORED, m, groups + 1)) {
     re2::StringPiece secret = (groups && m[1].data()) ? m[1] : m[0];
     size_t mend = static_cast<size_t>(m[0].data() - text.data()) + m[0].size();
     pos = m[0].empty() ? mend + 1 : mend;
     std::string_view s(secret.data(), secret.size());
     if (s.empty() || !validate(rule.validator, s)) continue;
     bool allowed = false;
-    for (const auto& a : allow_re_[i])
+    for (const auto& a : c.allow)
       if (RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *a)) {
         allowed = true;
         break;
