@@ -108,6 +108,8 @@ if R["insp_direct"]:
     s["inspector_errors"] = sum(r.get("errors", 0) for k in ["direct", "tee", "mcpcell"] for r in R["insp_" + k])
 s["mcpcell_hwm_kb"] = {"latency": max(r["child_hwm_kb"] for r in R["lat_mcpcell"]),
                        "throughput_1mib": max(r["child_hwm_kb"] for r in R["tp_mcpcell"])}
+s["mcpcell_private_kb"] = {"latency": max(r.get("child_private_kb", 0) for r in R["lat_mcpcell"]),
+                           "throughput_1mib": max(r.get("child_private_kb", 0) for r in R["tp_mcpcell"])}
 perf = os.path.join(raw, "perf.csv")
 if os.path.exists(perf):
     c = {}
@@ -137,6 +139,8 @@ if "inspector_calls_s" in s:
           f" mcpcell {i['mcpcell']:.0f}/s -> ratio {s['inspector_ratio']:.2f} (target >= 0.97: {ok(0, s['inspector_ratio'] >= 0.97)}),"
           f" errors {s['inspector_errors']}")
 h = s["mcpcell_hwm_kb"]
+u = s["mcpcell_private_kb"]
+print(f"mcpcell private memory (USS, not shared with other processes): {u['latency']/1024:.1f} MiB (small messages), {u['throughput_1mib']/1024:.1f} MiB (1 MiB lines)")
 print(f"mcpcell VmHWM: {h['latency']/1024:.1f} MiB (small messages), {h['throughput_1mib']/1024:.1f} MiB (1 MiB lines)"
       f" (target <= 10 MB: {ok(0, max(h.values()) <= 10000)})")
 if "mcpcell_per_round_trip" in s:

@@ -167,6 +167,18 @@ long read_hwm_kb(pid_t pid) {
   return -1;
 }
 
+// Private memory (USS: pages only this process maps) from smaps_rollup. VmHWM also counts the
+// shared libraries' pages, which every mcpcell on the machine shares with every other process.
+long read_private_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  long kb = 0;
+  while (std::getline(f, line))
+    if (line.starts_with("Private_Clean:") || line.starts_with("Private_Dirty:"))
+      kb += std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
+  return kb;
+}
+
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   size_t k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
@@ -206,8 +218,8 @@ void run_latency(const Options& o, Child& c, LineReader& in) {
   double p50 = percentile(us, 0.50), p99 = percentile(us, 0.99), p999 = percentile(us, 0.999);
   std::printf(
       "{\"mode\":\"latency\",\"size\":%zu,\"count\":%ld,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-      "\"p999_us\":%.2f,\"mean_us\":%.2f,\"child_hwm_kb\":%ld}\n",
-      o.size, o.count, p50, p99, p999, mean, read_hwm_kb(c.pid));
+      "\"p999_us\":%.2f,\"mean_us\":%.2f,\"child_hwm_kb\":%ld,\"child_private_kb\":%ld}\n",
+      o.size, o.count, p50, p99, p999, mean, read_hwm_kb(c.pid), read_private_kb(c.pid));
 }
 
 void run_throughput(const Options& o, Child& c, LineReader& in) {
@@ -254,9 +266,9 @@ void run_throughput(const Options& o, Child& c, LineReader& in) {
   double mib = static_cast<double>(o.count) * static_cast<double>(o.size) / (1 << 20);
   std::printf(
       "{\"mode\":\"throughput\",\"size\":%zu,\"count\":%ld,\"window\":%d,\"seconds\":%.4f,"
-      "\"calls_per_s\":%.1f,\"mib_per_s\":%.1f,\"child_hwm_kb\":%ld}\n",
+      "\"calls_per_s\":%.1f,\"mib_per_s\":%.1f,\"child_hwm_kb\":%ld,\"child_private_kb\":%ld}\n",
       o.size, o.count, o.window, secs, static_cast<double>(o.count) / secs, mib / secs,
-      read_hwm_kb(c.pid));
+      read_hwm_kb(c.pid), read_private_kb(c.pid));
 }
 
 Options parse(int argc, char** argv) {

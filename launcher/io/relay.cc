@@ -34,8 +34,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadChunk = 1u << 20;
-constexpr size_t kBackpressure = 32u << 20;  // pause the feeding side past this much queued output
-constexpr size_t kMaxTracked = 65536;        // outstanding requests remembered per direction
+constexpr size_t kBackpressure = 1u << 20;  // pause the feeding side past this much queued output:
+                                            // the pipes hold the rest, not our heap
+constexpr size_t kMaxTracked = 65536;       // outstanding requests remembered per direction
 constexpr size_t kMaxParamsKept = 4096;
 constexpr int kPipeSize =
     1 << 20;  // default pipes hold 64 KiB: a 1 MiB line took 16 reads and wakeups
