@@ -145,6 +145,15 @@ class PinFilter : public Filter {
   void on_end(FilterContext&) override {
     std::string now = rfc3339_now();
     saver_.push([now](ServerPins& p) { p.last_seen = now; });
+    // A session that ended before the server answered (a crash, a probe, a client that gave up)
+    // still keeps the interpreter's hash if it is done, so the next start does not hash it again.
+    if (launch_future_.valid() &&
+        launch_future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      json cache = launch_future_.get().second;
+      saver_.push([cache](ServerPins& s) {
+        for (auto it = cache.begin(); it != cache.end(); ++it) s.hash_cache[it.key()] = it.value();
+      });
+    }
     saver_.flush();
   }
 
