@@ -97,6 +97,31 @@ class Network {
 };
 
 // The profile in force, with this run's --allow-* flags and SPEC's hard denials applied.
+// A relative path in the command names a file under mcpcell's working directory. When the profile
+// does not grant that directory the server starts in its private home and reports only "not
+// found", which looks like a broken server; say what happened and how to fix it.
+void hint_relative_paths(const std::vector<std::string>& argv, const sandbox::Policy& p) {
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  if (ec) return;
+  for (const auto* grants : {&p.fs_read, &p.fs_write})
+    for (const std::string& g : *grants) {
+      fs::path rel = cwd.lexically_relative(g);
+      if (!g.empty() && !rel.empty() && *rel.begin() != "..") return;  // cwd is visible
+    }
+  for (size_t i = 1; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.empty() || a[0] == '/' || a[0] == '-' || a.find('/') == std::string::npos) continue;
+    if (!fs::exists(cwd / a, ec)) continue;
+    std::fprintf(stderr,
+                 "mcpcell: '%s' is relative to %s, which the sandbox does not show the server (it "
+                 "starts in its private home); use an absolute path, or grant the directory with "
+                 "--allow-read %s\n",
+                 a.c_str(), cwd.c_str(), cwd.c_str());
+    return;
+  }
+}
+
 bool resolve_profile(const RunOptions& o, const std::string& name, profiles::Resolved* out,
                      std::string* error) {
   profiles::Overrides flags{o.allow_read, o.allow_write, o.allow_net, o.allow_env};
@@ -135,14 +160,17 @@ Status read_settings(const fs::path& config, AuditFileOptions* audit) {
     return Status::Error((config / "settings.json").string() + " is not a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() != "audit" || !it->is_object())
-      return Status::Error((config / "settings.json").string() + ": unknown setting '" +
-                           it.key() + "' (known: audit)");
+      return Status::Error((config / "settings.json").string() + ": unknown setting '" + it.key() +
+                           "' (known: audit)");
     for (auto a = it->begin(); a != it->end(); ++a) {
       if (!a->is_number_unsigned())
         return Status::Error("settings.json: audit." + a.key() + " must be a positive number");
-      if (a.key() == "max_bytes") audit->max_bytes = a->get<uint64_t>();
-      else if (a.key() == "keep_files") audit->keep_files = a->get<int>();
-      else if (a.key() == "max_age_days") audit->max_age_days = a->get<int>();
+      if (a.key() == "max_bytes")
+        audit->max_bytes = a->get<uint64_t>();
+      else if (a.key() == "keep_files")
+        audit->keep_files = a->get<int>();
+      else if (a.key() == "max_age_days")
+        audit->max_age_days = a->get<int>();
       else
         return Status::Error("settings.json: unknown setting audit." + a.key() +
                              " (known: max_bytes, keep_files, max_age_days)");
@@ -194,6 +222,7 @@ int cmd_run(const Args& args) {
   if (!resolve_profile(opt, name, &profile, &error_text))
     return fail(125, error_text, "check the profile with 'mcpcell profile check FILE'");
   for (const std::string& w : profile.warnings) std::fprintf(stderr, "mcpcell: %s\n", w.c_str());
+  if (!opt.no_sandbox) hint_relative_paths(opt.argv, profile.policy);
 
   SessionInfo session{name, random_hex(8), profile.name};
   ChainConfig chain_config;
@@ -233,8 +262,9 @@ int cmd_run(const Args& args) {
                 "entries are host[:port], *.domain[:port] or localhost:PORT");
   if (!network.note().empty()) std::fprintf(stderr, "mcpcell: %s\n", network.note().c_str());
   if (opt.no_sandbox && !net_allow.empty())
-    std::fprintf(stderr, "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
-                         "server's network is unrestricted\n");
+    std::fprintf(stderr,
+                 "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
+                 "server's network is unrestricted\n");
   sandbox::Stdio stdio{pipes.server_in[0], pipes.server_out[1], pipes.server_err[1]};
   sandbox::SpawnResult spawned = sandbox::spawn(policy, opt.argv, stdio);
   ::close(pipes.server_in[0]);
@@ -245,15 +275,19 @@ int cmd_run(const Args& args) {
   nlohmann::json command = nlohmann::json::array();
   for (const std::string& a : opt.argv) command.push_back(redact_text(a));
   if (!spawned.ok) {
-    audit->event("session.start", {{"command", command}, {"profile", session.profile},
-                                   {"sandbox", nlohmann::json::object()}, {"started", false}});
+    audit->event("session.start", {{"command", command},
+                                   {"profile", session.profile},
+                                   {"sandbox", nlohmann::json::object()},
+                                   {"started", false}});
     audit->event("session.end", {{"exit", spawned.exit_code}, {"reason", spawned.error}});
     return fail(spawned.exit_code, spawned.error);
   }
   if (Status s = network.start(*audit); !s) {
     sandbox::signal_tree(spawned.child, SIGKILL);
-    audit->event("session.start", {{"command", command}, {"profile", session.profile},
-                                   {"sandbox", spawned.child.info}, {"started", false}});
+    audit->event("session.start", {{"command", command},
+                                   {"profile", session.profile},
+                                   {"sandbox", spawned.child.info},
+                                   {"started", false}});
     audit->event("session.end", {{"exit", 125}, {"reason", s.message()}});
     return fail(125, s.message());
   }
@@ -281,10 +315,9 @@ int cmd_run(const Args& args) {
   rc.redact_text = redact_text;
   Relay relay(rc, *chain, *audit, session);
   std::string reason;
-  int exit_code = relay.run(spawned.child,
-                            ServerPipes{pipes.server_in[1], pipes.server_out[0],
-                                        pipes.server_err[0]},
-                            &reason);
+  int exit_code =
+      relay.run(spawned.child,
+                ServerPipes{pipes.server_in[1], pipes.server_out[0], pipes.server_err[0]}, &reason);
   network.stop();
   audit->event("session.end", {{"exit", exit_code}, {"reason", reason}});
   audit->flush();
@@ -300,9 +333,14 @@ int cmd_help(const Args& args) {
   static const struct {
     const char* name;
     int (*run)(const Args&);
-  } kCommands[] = {{"log", cmd_log},       {"pins", cmd_pins},     {"profile", cmd_profile},
-                   {"doctor", cmd_doctor}, {"wrap", cmd_wrap},     {"unwrap", cmd_unwrap},
-                   {"inventory", cmd_inventory}, {"report", cmd_report}};
+  } kCommands[] = {{"log", cmd_log},
+                   {"pins", cmd_pins},
+                   {"profile", cmd_profile},
+                   {"doctor", cmd_doctor},
+                   {"wrap", cmd_wrap},
+                   {"unwrap", cmd_unwrap},
+                   {"inventory", cmd_inventory},
+                   {"report", cmd_report}};
   for (const auto& c : kCommands)
     if (args[0] == c.name) return c.run({"--help"});
   return fail(125, "no such command '" + args[0] + "'", "see 'mcpcell --help'");

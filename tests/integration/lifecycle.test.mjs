@@ -4,7 +4,7 @@
 // server's lines; the audit log has the SPEC records with private permissions.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync, readdirSync } from 'node:fs';
+import { statSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ECHO, MCPCELL, SANDBOX, peers, tempHome, wrap } from './lib/env.mjs';
 import { LineClient, run, killAll } from './lib/linejson.mjs';
@@ -190,6 +190,30 @@ describe('streams and the audit log', () => {
       assert.equal(json.code, 0);
       const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
       assert.deepEqual(lines.map((r) => r.event), ['session.start', 'session.end']);
+    } finally {
+      h.cleanup();
+    }
+  });
+});
+
+describe('relative paths in the command', () => {
+  // Always sandboxed (the hint is about what the sandbox hides); the server is `cat`, so the only
+  // thing that can make the file readable is the grant.
+  test('a relative path under an ungranted working directory gets a hint naming the fix', async () => {
+    const h = tempHome();
+    try {
+      const proj = join(h.root, 'proj');
+      mkdirSync(join(proj, 'dist'), { recursive: true });
+      writeFileSync(join(proj, 'dist', 'server.txt'), 'x\n');
+      const hidden = await run([MCPCELL, '--', 'cat', 'dist/server.txt'], { env: h.env, cwd: proj });
+      assert.notEqual(hidden.code, 0, 'the file is not visible: cat fails');
+      assert.match(hidden.stderr, /'dist\/server\.txt' is relative to .*proj, which the sandbox does not show/);
+      assert.match(hidden.stderr, new RegExp(`--allow-read ${proj.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+
+      const granted = await run([MCPCELL, '--allow-read', proj, '--', 'cat', 'dist/server.txt'],
+                                { env: h.env, cwd: proj });
+      assert.doesNotMatch(granted.stderr, /is relative to/);
+      assert.match(granted.stderr, /dropped: x/, 'with the grant the server starts in the project and reads it');
     } finally {
       h.cleanup();
     }
