@@ -46,7 +46,7 @@ class Network {
     if (!net::Allowlist::parse(allow, &allow_, &err)) return Status::Error(err);
     if (!isolated || allow_.empty()) return Status::Ok();
     if (!net::make_socket_plan(allow_, &plan_, &err)) return Status::Error(err);
-    resolver_ = net::resolver_from_environment(&note_, &err);
+    resolver_ = net::resolver_from_config(policy->config_dir.string(), &note_, &err);
     if (!resolver_) return Status::Error(err);
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan_) != 0)
       return Status::Error(std::string("socketpair: ") + std::strerror(errno));

@@ -43,7 +43,9 @@ bool make_socket_plan(const Allowlist& allow, SocketPlan* plan, std::string* err
   bool ok = add(AF_INET, SOCK_DGRAM, dns_addr, 53, false) &&
             add(AF_INET, SOCK_STREAM, dns_addr, 53, false) &&
             add(AF_INET, SOCK_RAW, any4, 0, true, IPPROTO_UDP) &&
-            add(AF_INET, SOCK_RAW, any4, 0, true, IPPROTO_TCP);
+            add(AF_INET, SOCK_RAW, any4, 0, true, IPPROTO_TCP) &&
+            add(AF_INET6, SOCK_RAW, any4, 0, true, IPPROTO_UDP) &&
+            add(AF_INET6, SOCK_RAW, any4, 0, true, IPPROTO_TCP);
   for (uint16_t p : allow.ports()) ok = ok && add(AF_INET, SOCK_STREAM, any4, p, false);
   for (uint16_t p : allow.localhost_ports()) ok = ok && add(AF_INET6, SOCK_STREAM, loop6, p, true);
   if (!ok) *error = "too many distinct ports in the network allowlist";
@@ -98,6 +100,8 @@ bool receive_sockets(int channel_fd, std::vector<int>* fds, std::string* error,
 namespace {
 
 enum Tag : uint64_t {
+  kRawUdp6,
+  kRawTcp6,
   kWake,
   kTimer,
   kDnsUdp,
@@ -119,6 +123,19 @@ bool attach_syn_filter(int fd) {
   sock_filter code[] = {
       BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),     // X = IPv4 header length
       BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),     // A = TCP flags
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),  // SYN|ACK
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 128),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  return ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+}
+
+// The same for IPv6, where a raw socket's data starts at the TCP header.
+bool attach_syn_filter6(int fd) {
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),     // A = TCP flags
       BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),  // SYN|ACK
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, 128),
@@ -289,11 +306,21 @@ class Egress::Impl {
       uint16_t port = 0;
       auto a = IpAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), &port);
       if (type == SOCK_RAW) {
-        int proto = 0;
-        socklen_t pl = sizeof proto;
+        int proto = 0, domain = 0, one = 1;
+        socklen_t pl = sizeof proto, dl = sizeof domain;
         ::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
-        if (proto == IPPROTO_TCP && !attach_syn_filter(fd)) continue;
-        add(fd, EPOLLIN, tag(proto == IPPROTO_TCP ? kRawTcp : kRawUdp, fd));
+        ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl);
+        bool tcp = proto == IPPROTO_TCP;
+        if (domain == AF_INET6) {
+          // An IPv6 raw socket's data has no IP header: the destination comes as pktinfo.
+          if (::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0 ||
+              (tcp && !attach_syn_filter6(fd)))
+            continue;
+          add(fd, EPOLLIN, tag(tcp ? kRawTcp6 : kRawUdp6, fd));
+          continue;
+        }
+        if (tcp && !attach_syn_filter(fd)) continue;
+        add(fd, EPOLLIN, tag(tcp ? kRawTcp : kRawUdp, fd));
       } else if (type == SOCK_DGRAM) {
         add(fd, EPOLLIN, tag(kDnsUdp, fd));
       } else if (a && *a == IpAddr::v4(127, 0, 0, 53) && port == 53) {
@@ -358,6 +385,12 @@ class Egress::Impl {
           case kRawTcp:
             on_raw(static_cast<int>(id), true);
             break;
+          case kRawUdp6:
+            on_raw6(static_cast<int>(id), false);
+            break;
+          case kRawTcp6:
+            on_raw6(static_cast<int>(id), true);
+            break;
           case kWake:
             on_wake();
             break;
@@ -404,24 +437,69 @@ class Egress::Impl {
       IpAddr dst = IpAddr::v4(p[16], p[17], p[18], p[19]);
       uint16_t port = static_cast<uint16_t>((p[ihl + 2] << 8) | p[ihl + 3]);
       if (tcp && (p[ihl + 13] & 0x12) != 0x02) continue;
-      bool pooled = gate_.in_pool(dst);
-      if (!pooled && classify(dst) == AddrClass::kLoopback) continue;  // inside the sandbox
-      if (tcp && std::find(served_ports_.begin(), served_ports_.end(), port) != served_ports_.end())
-        continue;  // a listener took it and decides
-      const std::string* name = pooled ? gate_.pool_name(dst) : nullptr;
-      std::string host = name ? *name : dst.str();
-      std::string key = (tcp ? "tcp " : "udp ") + host + ":" + std::to_string(port);
-      if (!first_in_window(key)) {
-        ++denied_;
-        continue;
-      }
-      std::string reason =
-          !tcp   ? "UDP is not forwarded (only TCP connections to allowed hosts)"
-          : name ? "port " + std::to_string(port) + " is not allowed for this host"
+      observed(dst, port, tcp);
+    }
+  }
+
+  // IPv6: nothing is served (names resolve to IPv4 pool addresses, and localhost entries' ::1
+  // listeners are loopback inside), so every datagram or SYN to a non-loopback v6 address is a
+  // refused attempt. The kernel has refused it already (the local route, no listener).
+  void on_raw6(int fd, bool tcp) {
+    uint8_t p[64];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
+    for (int i = 0; i < 256; ++i) {
+      iovec iov{p, sizeof p};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = ::recvmsg(fd, &msg, MSG_TRUNC);
+      if (n < 0) return;
+      size_t len = std::min(static_cast<size_t>(n), sizeof p);
+      if (len < (tcp ? 14u : 4u)) continue;
+      std::optional<IpAddr> dst;
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+        if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+          IpAddr a;
+          a.v6 = true;
+          std::memcpy(a.b.data(), &pi.ipi6_addr, 16);
+          dst = a;
+        }
+      if (!dst) continue;
+      uint16_t port = static_cast<uint16_t>((p[2] << 8) | p[3]);
+      if (tcp && (p[13] & 0x12) != 0x02) continue;
+      observed(*dst, port, tcp);
+    }
+  }
+
+  // One refused attempt the raw observers saw (already refused by the kernel).
+  void observed(const IpAddr& dst, uint16_t port, bool tcp) {
+    bool pooled = gate_.in_pool(dst);
+    if (!pooled && classify(dst) == AddrClass::kLoopback) return;  // inside the sandbox
+    // An IPv4 listener took it and decides (no listener serves IPv6 beyond loopback).
+    if (tcp && !dst.v6 &&
+        std::find(served_ports_.begin(), served_ports_.end(), port) != served_ports_.end())
+      return;
+    const std::string* name = pooled ? gate_.pool_name(dst) : nullptr;
+    std::string host = name ? *name : dst.str();
+    std::string key = (tcp ? "tcp " : "udp ") + host + ":" + std::to_string(port);
+    if (!first_in_window(key)) {
+      ++denied_;
+      return;
+    }
+    std::string reason =
+        !tcp     ? "UDP is not forwarded (only TCP connections to allowed hosts)"
+        : name   ? "port " + std::to_string(port) + " is not allowed for this host"
+        : dst.v6 ? "IPv6 destination (only IPv4 is served: allowed names resolve to IPv4 "
+                   "addresses, localhost entries to the host's loopback)"
                  : "IP address literal (allowed: names from the allowlist, localhost:PORT and "
                    "ADDR:PORT entries)";
-      deny(host, port, reason, tcp ? "connect" : "udp");
-    }
+    nlohmann::json extra = nlohmann::json::object();
+    if (dst.v6) extra["family"] = "ipv6";
+    deny(host, port, reason, tcp ? "connect" : "udp", std::move(extra));
   }
 
   bool first_in_window(const std::string& key) {
@@ -450,8 +528,11 @@ class Egress::Impl {
     if (a.denied) {
       std::string shown = q.name.empty() ? q.raw_name : q.name;
       // A refused name is retried (A and AAAA, several tries): one record per name per 10 s.
-      if (first_in_window("dns " + shown)) {
-        deny(shown, nullptr, a.reason, "dns", {{"qtype", q.qtype}});
+      bool ipv6 = a.rcode == dns::kNoError;  // an allowed name's AAAA, answered empty
+      if (first_in_window((ipv6 ? "dns6 " : "dns ") + shown)) {
+        nlohmann::json extra = {{"qtype", q.qtype}};
+        if (ipv6) extra["family"] = "ipv6";
+        deny(shown, nullptr, a.reason, "dns", std::move(extra));
       } else {
         ++denied_;
       }

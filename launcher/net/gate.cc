@@ -39,6 +39,11 @@ Gate::DnsAnswer Gate::on_query(const DnsQuery& q) {
       return a;
     }
     a.answers = {*addr};
+  } else if (q.qtype == dns::kTypeAAAA) {
+    // Answered empty (NODATA, so the program goes on with the A record), and recorded: an IPv6
+    // destination for an allowed name would not be served.
+    a.denied = true;
+    a.reason = "IPv6 is not served: empty AAAA answer, the name's IPv4 (A) record is used";
   }
   return a;
 }

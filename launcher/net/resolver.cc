@@ -1,9 +1,13 @@
 #include "net/resolver.h"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <cerrno>
+#include <cstring>
 
 #include "net/allowlist.h"
 
@@ -28,8 +32,20 @@ std::vector<IpAddr> SystemResolver::resolve(const std::string& name, std::string
   return out;
 }
 
-std::unique_ptr<OverrideResolver> OverrideResolver::parse(const std::string& spec,
-                                                          std::string* error) {
+std::unique_ptr<OverrideResolver> OverrideResolver::parse(const std::string& text,
+                                                          std::string* error,
+                                                          const std::string& origin) {
+  // Lines and ";" both separate names; "#" lines are comments.
+  std::string spec;
+  for (size_t start = 0; start <= text.size();) {
+    size_t nl = text.find('\n', start);
+    std::string_view line(text.data() + start, (nl == std::string::npos ? text.size() : nl) - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (!line.empty() && line.front() != '#') spec.append(line).push_back(';');
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
   auto r = std::make_unique<OverrideResolver>();
   auto split = [](std::string_view s, char sep) {
     std::vector<std::string_view> parts;
@@ -46,7 +62,7 @@ std::unique_ptr<OverrideResolver> OverrideResolver::parse(const std::string& spe
     size_t eq = item.find('=');
     std::string name, why;
     if (eq == std::string_view::npos || !canonical_name(item.substr(0, eq), &name, &why)) {
-      *error = "MCPCELL_TEST_HOSTS: bad entry \"" + printable_name(item) + "\"";
+      *error = origin + ": bad entry \"" + printable_name(item) + "\"";
       return nullptr;
     }
     auto& seq = r->answers_[name];
@@ -55,7 +71,7 @@ std::unique_ptr<OverrideResolver> OverrideResolver::parse(const std::string& spe
       for (std::string_view a : split(answer, ',')) {
         auto ip = parse_ip(a);
         if (!ip) {
-          *error = "MCPCELL_TEST_HOSTS: \"" + printable_name(a) + "\" is not an IP address";
+          *error = origin + ": \"" + printable_name(a) + "\" is not an IP address";
           return nullptr;
         }
         addrs.push_back(*ip);
@@ -71,7 +87,7 @@ std::vector<IpAddr> OverrideResolver::resolve(const std::string& name, std::stri
   int n = asked_[name]++;
   auto it = answers_.find(name);
   if (it == answers_.end() || it->second.empty()) {
-    *error = "cannot resolve: not in MCPCELL_TEST_HOSTS";
+    *error = "cannot resolve: not in the test resolver's list";
     return {};
   }
   const auto& seq = it->second;
@@ -83,12 +99,35 @@ int OverrideResolver::lookups(const std::string& name) {
   return asked_[name];
 }
 
-std::unique_ptr<Resolver> resolver_from_environment(std::string* note, std::string* error) {
-  const char* spec = std::getenv("MCPCELL_TEST_HOSTS");
-  if (!spec) return std::make_unique<SystemResolver>();
-  auto r = OverrideResolver::parse(spec, error);
+std::unique_ptr<Resolver> resolver_from_config(const std::string& config_dir, std::string* note,
+                                               std::string* error) {
+  std::string path = config_dir + "/" + kTestHostsFile;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::make_unique<SystemResolver>();
+    *error = path + ": " + std::strerror(errno) + " (a symbolic link is not accepted)";
+    return nullptr;
+  }
+  struct stat st;
+  std::string text;
+  bool ok = ::fstat(fd, &st) == 0;
+  if (ok && (!S_ISREG(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 022) != 0)) {
+    *error = path + " must be a regular file of yours that no one else can write";
+    ok = false;
+  } else if (ok) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (1u << 20))
+      text.append(buf, static_cast<size_t>(n));
+    if (n < 0) *error = path + ": " + std::strerror(errno), ok = false;
+  } else {
+    *error = path + ": " + std::strerror(errno);
+  }
+  ::close(fd);
+  if (!ok) return nullptr;
+  auto r = OverrideResolver::parse(text, error, path);
   if (!r) return nullptr;
-  *note = "MCPCELL_TEST_HOSTS is set: names are resolved from it, not from DNS (testing only)";
+  *note = path + " exists: allowed names are resolved from it, not from DNS (testing only)";
   return r;
 }
 

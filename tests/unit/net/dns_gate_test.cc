@@ -1,3 +1,10 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "net/dns.h"
@@ -111,6 +118,8 @@ TEST(Gate, DnsAnswersOnlyAllowedNames) {
   auto six = g.on_query(q);
   EXPECT_EQ(six.rcode, dns::kNoError);  // NODATA: the program falls back to the A answer
   EXPECT_TRUE(six.answers.empty());
+  EXPECT_TRUE(six.denied);  // and recorded: IPv6 is not served
+  EXPECT_NE(six.reason.find("IPv6"), std::string::npos);
 }
 
 TEST(Gate, EmptyListAnswersNothing) {
@@ -180,6 +189,39 @@ TEST(Resolver, OverrideAnswersInSequence) {
   EXPECT_EQ(r->lookups("rebind.test"), 3);
   EXPECT_FALSE(OverrideResolver::parse("x.test=999.1.1.1", &err));
   EXPECT_FALSE(OverrideResolver::parse("bad name=1.1.1.1", &err));
+}
+
+// mcpcell takes the test resolver only from a private file of the user's (never the environment),
+// and refuses one that someone else could have written.
+TEST(Resolver, TestHostsFileOnlyWhenPrivate) {
+  char tmpl[] = "/tmp/mcpcell-resolver-XXXXXX";
+  ASSERT_TRUE(::mkdtemp(tmpl));
+  std::string dir = tmpl, path = dir + "/test-hosts", note, err;
+  ::setenv("MCPCELL_TEST_HOSTS", "a.test=1.2.3.4", 1);
+  auto sys = resolver_from_config(dir, &note, &err);
+  ASSERT_TRUE(sys);
+  EXPECT_TRUE(dynamic_cast<SystemResolver*>(sys.get())) << "the environment is not consulted";
+  EXPECT_TRUE(note.empty());
+  ::unsetenv("MCPCELL_TEST_HOSTS");
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_TRUE(f);
+  std::fputs("# stand-ins\na.test=1.2.3.4\n\nb.test=5.6.7.8|9.9.9.9;c.test=::1\n", f);
+  std::fclose(f);
+  ::chmod(path.c_str(), 0600);
+  auto r = resolver_from_config(dir, &note, &err);
+  ASSERT_TRUE(r) << err;
+  EXPECT_NE(note.find("test-hosts"), std::string::npos);
+  EXPECT_EQ(r->resolve("a.test", &err), std::vector<IpAddr>{IpAddr::v4(1, 2, 3, 4)});
+  EXPECT_EQ(r->resolve("b.test", &err), std::vector<IpAddr>{IpAddr::v4(5, 6, 7, 8)});
+  EXPECT_EQ(r->resolve("c.test", &err).size(), 1u);
+  ::chmod(path.c_str(), 0620);
+  EXPECT_FALSE(resolver_from_config(dir, &note, &err)) << "group-writable file accepted";
+  ::chmod(path.c_str(), 0600);
+  std::string link_dir = dir + "/l";
+  ::mkdir(link_dir.c_str(), 0700);
+  ASSERT_EQ(::symlink(path.c_str(), (link_dir + "/test-hosts").c_str()), 0);
+  EXPECT_FALSE(resolver_from_config(link_dir, &note, &err)) << "symbolic link accepted";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -85,7 +85,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mcpcell-net-harness: %s\n", error.c_str());
     return 125;
   }
-  auto resolver = resolver_from_environment(&note, &error);
+  // The harness is a test binary (never installed): it takes the test resolver from the
+  // environment. mcpcell itself reads it only from its private config (resolver.h).
+  std::unique_ptr<Resolver> resolver = std::make_unique<SystemResolver>();
+  if (const char* spec = std::getenv("MCPCELL_TEST_HOSTS")) {
+    resolver = OverrideResolver::parse(spec, &error, "MCPCELL_TEST_HOSTS");
+    note = "MCPCELL_TEST_HOSTS is set: names are resolved from it, not from DNS";
+  }
   if (!resolver) {
     std::fprintf(stderr, "mcpcell-net-harness: %s\n", error.c_str());
     return 125;
