@@ -1,42 +1,62 @@
-// Network egress (issue 5), end to end through the sandbox's network half: real programs (curl,
-// python's urllib, Node's fetch, raw TCP clients) inside a fresh user+mount+net namespace reach
-// allowed hosts through mcpcell's DNS and dial-out, and everything else fails fast and is logged.
+// Network egress (issue 5), end to end through the real launcher: `mcpcell --allow-net ... --
+// COMMAND` (and `--profile FILE`) runs real programs — curl, python's urllib, Node's fetch, raw TCP
+// clients — in the sandbox, which reach allowed hosts through mcpcell's DNS and dial-out; anything
+// else fails fast, and every decision is read back with `mcpcell log --json`.
 //
-// Only this machine's loopback and the namespaces the tests create are touched: HTTP and echo
+// Only this machine's loopback and the sandbox's own network namespace are touched: HTTP and echo
 // servers on the host's 127.0.0.1 stand in for remote hosts, reached through `localhost:PORT`
-// entries and through names given to mcpcell's resolver by MCPCELL_TEST_HOSTS. Addresses such as
-// 192.0.2.10 are only ever used inside the test's own network namespace, where every address is
+// entries and through names given to mcpcell's resolver by the test-only file
+// $XDG_CONFIG_HOME/mcpcell/test-hosts (docs/network.md). Addresses such as 192.0.2.10 or
+// 2001:db8::10 are only ever used inside the sandbox's network namespace, where every address is
 // routed to lo; nothing leaves the machine.
 //
-// Driven through build/mcpcell-net-harness (the sandbox's network half on its own). When the
-// sandbox is wired, the same checks run through `mcpcell --allow-net`.
+// The commands run as the "server": their stdout is redirected to stderr (mcpcell's stdout carries
+// only JSON-RPC), and mcpcell exits with the command's status.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MCPCELL, NODE, tempHome } from './lib/env.mjs';
 
-const BUILD = process.env.MCPCELL_BUILD ?? join(process.env.MCPCELL_SOURCE ?? '.', 'build');
-const HARNESS = join(BUILD, 'mcpcell-net-harness');
-const NODE = process.execPath;
-
+const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const userns = spawnSync('unshare', ['-Urn', 'true']).status === 0;
-const skip = !existsSync(HARNESS) ? `${HARNESS} not built`
+const skip = !existsSync(MCPCELL) ? `${MCPCELL} not built`
   : !userns ? 'this kernel does not allow unprivileged user+network namespaces' : false;
 if (skip) console.log(`# skipping network egress tests: ${skip}`);
 
-let dir, http, echo, httpPort, echoPort, httpHits = 0, echoHits = 0;
+let home, http, echo, httpPort, echoPort, httpHits = 0, echoHits = 0;
 const BIG = Buffer.alloc(8 << 20);
 for (let i = 0; i < BIG.length; i += 4) BIG.writeUInt32LE((i * 2654435761) >>> 0, i);
 const BIG_SHA = createHash('sha256').update(BIG).digest('hex');
 
+// What mcpcell's resolver answers (one name per line; `|` is the next lookup's answer).
+const HOSTS = [
+  '# stand-ins for remote hosts: all on the host loopback, or addresses egress must refuse',
+  'api.example.test=127.0.0.1',
+  'db.example.test=127.0.0.1',
+  'meta.example.test=169.254.169.254',
+  'mapped.example.test=::ffff:127.0.0.1',
+  'nat64.example.test=64:ff9b::7f00:1',
+  'rebind.example.test=169.254.169.254|127.0.0.1',
+  'evil-example.test=127.0.0.1',
+].join('\n');
+
+function writeHosts(h, text, mode = 0o600) {
+  mkdirSync(h.configDir, { recursive: true, mode: 0o700 });
+  const path = join(h.configDir, 'test-hosts');
+  writeFileSync(path, text);
+  chmodSync(path, mode);
+  return path;
+}
+
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'mcpcell-net-'));
+  home = tempHome('mcpcell-net-');
+  writeHosts(home, HOSTS);
   http = createServer((req, res) => {
     httpHits++;
     if (req.url === '/big') return res.end(BIG);
@@ -55,66 +75,69 @@ before(async () => {
 after(() => {
   http?.close();
   echo?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  home?.cleanup();
 });
 
+// This run's records, read back the way a user would.
+function auditOf(h, name) {
+  const r = spawnSync(MCPCELL, ['log', '--json'], { env: h.env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.server === name);
+}
+
 let runs = 0;
-// Runs argv inside the namespace with `allow` entries; resolves {code, stdout, stderr, ms, audit}.
-function inside(allow, argv, { hosts = '', input } = {}) {
-  const audit = join(dir, `audit-${++runs}.jsonl`);
-  const args = [...allow.flatMap((a) => ['--allow', a]), '--audit', audit, '--', ...argv];
-  const env = { ...process.env, MCPCELL_TEST_HOSTS: hosts };
+// Runs argv as the server under `flags` (e.g. --allow-net ENTRY); resolves {code, stdout (the
+// command's own output), stderr (mcpcell's and the command's), ms, audit}.
+function run(flags, argv, { h = home, env = {} } = {}) {
+  const name = `net-${++runs}`;
+  const args = ['--name', name, ...flags, '--', '/bin/sh', '-c', 'exec "$@" >&2', 'sh', ...argv];
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const p = spawn(HARNESS, args, { env });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
+    const p = spawn(MCPCELL, args, { env: { ...h.env, ...env } });
+    let stderr = '';
+    p.stdout.resume();
     p.stderr.on('data', (d) => { stderr += d; });
-    if (input !== undefined) p.stdin.end(input); else p.stdin.end();
+    // stdin stays open: the session ends when the command exits.
     p.on('close', (code) => {
-      const text = existsSync(audit) ? readFileSync(audit, 'utf8') : '';
-      const records = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      resolve({ code, stdout, stderr, ms: Date.now() - t0, audit: records });
+      const ms = Date.now() - t0;
+      const stdout = stderr.split('\n').filter((l) => !l.startsWith('mcpcell: ')).join('\n');
+      resolve({ code, stdout, stderr, ms, audit: auditOf(h, name) });
     });
   });
 }
+const allowNet = (entries) => entries.flatMap((e) => ['--allow-net', e]);
 
-const py = (src) => ['python3', '-c', src];
-const HOSTS = () => [
-  'api.example.test=127.0.0.1',
-  'db.example.test=127.0.0.1',
-  'meta.example.test=169.254.169.254',
-  'mapped.example.test=::ffff:127.0.0.1',
-  'nat64.example.test=64:ff9b::7f00:1',
-  'rebind.example.test=169.254.169.254|127.0.0.1',
-  'evil-example.test=127.0.0.1',
-].join(';');
+const py = (src) => [PY, '-c', src];
 // A name resolving to the host's loopback is refused unless an entry names that port on
 // loopback; `localhost:PORT` does, so the servers stand in for remote hosts.
-const allowHttp = () => [`api.example.test:${httpPort}`, `localhost:${httpPort}`];
+const allowHttp = () => allowNet([`api.example.test:${httpPort}`, `localhost:${httpPort}`]);
 const denies = (r) => r.audit.filter((x) => x.event === 'net.deny');
 const allows = (r) => r.audit.filter((x) => x.event === 'net.allow');
+const fast = (r) => assert.ok(r.ms < 5000, `took ${r.ms} ms`);
 
 describe('allowed hosts are reached by every kind of client', { skip }, () => {
   test('curl', async () => {
-    const r = await inside(allowHttp(), ['curl', '-sS', `http://api.example.test:${httpPort}/`], { hosts: HOSTS() });
+    const r = await run(allowHttp(), ['curl', '-sS', `http://api.example.test:${httpPort}/`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `hello from api.example.test:${httpPort}`);
+    assert.equal(r.stdout.trim(), `hello from api.example.test:${httpPort}`);
     const [allow] = allows(r);
     assert.equal(allow.host, 'api.example.test');
     assert.equal(allow.port, httpPort);
     const close = r.audit.find((x) => x.event === 'net.close');
     assert.ok(close.bytes_out > 50 && close.bytes_in > 100, JSON.stringify(close));
+    const start = r.audit.find((x) => x.event === 'session.start');
+    assert.match(start.sandbox.network.note, /test-hosts/, 'the test resolver is announced');
+    assert.match(r.stderr, /test-hosts exists/);
   });
 
   test("python's urllib", async () => {
-    const r = await inside(allowHttp(), py(`import urllib.request;print(urllib.request.urlopen('http://api.example.test:${httpPort}/').read().decode())`), { hosts: HOSTS() });
+    const r = await run(allowHttp(), py(`import urllib.request;print(urllib.request.urlopen('http://api.example.test:${httpPort}/').read().decode())`));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /hello from api\.example\.test/);
   });
 
   test("Node's built-in fetch (ignores proxy variables)", async () => {
-    const r = await inside(allowHttp(), [NODE, '-e', `fetch('http://api.example.test:${httpPort}/').then(r => r.text()).then(t => console.log(t))`], { hosts: HOSTS() });
+    const r = await run(allowHttp(), [NODE, '-e', `fetch('http://api.example.test:${httpPort}/').then(r => r.text()).then(t => console.log(t))`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /hello from api\.example\.test/);
   });
@@ -129,37 +152,49 @@ while True:
     if not d: break
     data += d
 print(data.decode(), end='')`;
-    const r = await inside([`db.example.test:${echoPort}`, `localhost:${echoPort}`], py(src), { hosts: HOSTS() });
+    const r = await run(allowNet([`db.example.test:${echoPort}`, `localhost:${echoPort}`]), py(src));
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'ping\nbye\n');
+    assert.equal(r.stdout.trim(), 'ping\nbye');
   });
 
   test('localhost:PORT is the host loopback port', async () => {
-    const r = await inside([`localhost:${httpPort}`], ['curl', '-sS', `http://localhost:${httpPort}/`]);
+    const r = await run(allowNet([`localhost:${httpPort}`]), ['curl', '-sS', `http://localhost:${httpPort}/`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `hello from localhost:${httpPort}`);
+    assert.equal(r.stdout.trim(), `hello from localhost:${httpPort}`);
     assert.equal(allows(r)[0].host, 'localhost');
   });
 
   test('8 MiB arrive intact through fetch', async () => {
     const src = `fetch('http://api.example.test:${httpPort}/big').then(r => r.arrayBuffer()).then(b => console.log(require('crypto').createHash('sha256').update(Buffer.from(b)).digest('hex')))`;
-    const r = await inside(allowHttp(), [NODE, '-e', src], { hosts: HOSTS() });
+    const r = await run(allowHttp(), [NODE, '-e', src]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), BIG_SHA);
     assert.ok(r.audit.find((x) => x.event === 'net.close').bytes_in > BIG.length);
   });
+
+  test('a profile (--profile FILE) gives the allowlist', async () => {
+    const file = join(home.root, 'net-profile.json');
+    writeFileSync(file, JSON.stringify({
+      schema: 1, description: 'egress test', extends: ['runtime:auto'],
+      network: { allow: [`api.example.test:${httpPort}`, `localhost:${httpPort}`] },
+    }));
+    const r = await run(['--profile', file], ['curl', '-sS', `http://api.example.test:${httpPort}/`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hello from api\.example\.test/);
+    const start = r.audit.find((x) => x.event === 'session.start');
+    assert.deepEqual(start.sandbox.network.allow, [`api.example.test:${httpPort}`, `localhost:${httpPort}`]);
+    assert.equal(allows(r)[0].entry, `api.example.test:${httpPort}`);
+  });
 });
 
 describe('everything else fails fast and is logged', { skip }, () => {
-  const fast = (r) => assert.ok(r.ms < 3000, `took ${r.ms} ms`);
-
   test('a name not in the list: NXDOMAIN for curl, python and node', async () => {
     for (const argv of [
       ['curl', '-sS', `http://other.example.test:${httpPort}/`],
       py(`import urllib.request;urllib.request.urlopen('http://other.example.test:${httpPort}/')`),
       [NODE, '-e', `fetch('http://other.example.test:${httpPort}/').catch(e => { console.error(e.cause?.code); process.exit(3) })`],
     ]) {
-      const r = await inside(allowHttp(), argv, { hosts: HOSTS() });
+      const r = await run(allowHttp(), argv);
       assert.notEqual(r.code, 0);
       fast(r);
       const d = denies(r).find((x) => x.host === 'other.example.test');
@@ -169,8 +204,8 @@ describe('everything else fails fast and is logged', { skip }, () => {
   });
 
   test('look-alike evil-example.test against *.example.test', async () => {
-    const r = await inside([`*.example.test:${httpPort}`, `localhost:${httpPort}`],
-      ['sh', '-c', `curl -sS http://api.example.test:${httpPort}/ && curl -sS http://evil-example.test:${httpPort}/`], { hosts: HOSTS() });
+    const r = await run(allowNet([`*.example.test:${httpPort}`, `localhost:${httpPort}`]),
+      ['sh', '-c', `curl -sS http://api.example.test:${httpPort}/ && curl -sS http://evil-example.test:${httpPort}/`]);
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /hello from api\.example\.test/);
     assert.ok(denies(r).some((x) => x.host === 'evil-example.test' && x.via === 'dns'));
@@ -190,12 +225,13 @@ print(q([b'api', b'example', b'test']))
 print(q([b'evil\\0', b'api', b'example', b'test']))
 print(q([b'evil.api', b'example', b'test']))
 print(q([b'api%00', b'example', b'test']))`;
-    const r = await inside([`*.example.test:${httpPort}`], py(src), { hosts: HOSTS() });
+    const r = await run(allowNet([`*.example.test:${httpPort}`]), py(src));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['(0, 1)', '(3, 0)', '(3, 0)', '(3, 0)']);
     const hosts = denies(r).map((x) => x.host);
     assert.ok(hosts.includes('evil\\x00.api.example.test'), hosts.join(' '));
-    assert.ok(hosts.includes('evil.api.example.test') || hosts.some((h) => h.startsWith('evil.api')));
+    assert.ok(hosts.some((h) => h.startsWith('evil.api')), hosts.join(' '));
+    assert.ok(hosts.some((h) => h.startsWith('api%00')), hosts.join(' '));
   });
 
   test('IP literals, even the stand-in server itself', async () => {
@@ -206,7 +242,7 @@ for h in ['127.0.0.1', '192.0.2.10']:
         print(h, s.recv(100) or 'closed')
     except OSError as e: print(h, type(e).__name__)`;
     const hits = httpHits;
-    const r = await inside([`api.example.test:${httpPort}`], py(src), { hosts: HOSTS() });
+    const r = await run(allowNet([`api.example.test:${httpPort}`]), py(src));
     fast(r);
     assert.doesNotMatch(r.stdout, /hello/);
     assert.equal(httpHits, hits, 'the server saw no request');
@@ -215,7 +251,7 @@ for h in ['127.0.0.1', '192.0.2.10']:
   });
 
   test('a port the entry does not name', async () => {
-    const r = await inside([`api.example.test:${httpPort}`], ['curl', '-sS', 'http://api.example.test:22/'], { hosts: HOSTS() });
+    const r = await run(allowNet([`api.example.test:${httpPort}`]), ['curl', '-sS', 'http://api.example.test:22/']);
     assert.equal(r.code, 7);  // curl: could not connect
     fast(r);
     assert.ok(denies(r).some((x) => x.host === 'api.example.test' && x.port === 22));
@@ -224,12 +260,12 @@ for h in ['127.0.0.1', '192.0.2.10']:
   test('names resolving to metadata, IPv4-mapped loopback or NAT64 loopback', async () => {
     const hits = httpHits;
     for (const name of ['meta', 'mapped', 'nat64']) {
-      const r = await inside([`${name}.example.test:${httpPort}`, `localhost:${httpPort}`],
-        ['curl', '-sS', `http://${name}.example.test:${httpPort}/`], { hosts: HOSTS() });
+      const r = await run(allowNet([`${name}.example.test:${httpPort}`, `localhost:${httpPort}`]),
+        ['curl', '-sS', `http://${name}.example.test:${httpPort}/`]);
       assert.notEqual(r.code, 0);
       fast(r);
-      const d = denies(r).find((x) => x.host === `${name}.example.test`);
-      assert.ok(d && d.via === 'connect', JSON.stringify(r.audit));
+      const d = denies(r).find((x) => x.host === `${name}.example.test` && x.via === 'connect');
+      assert.ok(d, JSON.stringify(r.audit));
       assert.match(d.reason, /metadata|IPv4 embedded/);
     }
     assert.equal(httpHits, hits);
@@ -239,11 +275,11 @@ for h in ['127.0.0.1', '192.0.2.10']:
     // The resolver answers the metadata address first and loopback (allowed here) after: an
     // implementation that looks the name up again to dial would reach the server.
     const hits = httpHits;
-    const r = await inside([`rebind.example.test:${httpPort}`, `localhost:${httpPort}`],
-      ['curl', '-sS', `http://rebind.example.test:${httpPort}/`], { hosts: HOSTS() });
+    const r = await run(allowNet([`rebind.example.test:${httpPort}`, `localhost:${httpPort}`]),
+      ['curl', '-sS', `http://rebind.example.test:${httpPort}/`]);
     assert.notEqual(r.code, 0);
     assert.equal(httpHits, hits, 'the server was never reached');
-    const d = denies(r).find((x) => x.host === 'rebind.example.test');
+    const d = denies(r).find((x) => x.host === 'rebind.example.test' && x.via === 'connect');
     assert.deepEqual(d.resolved, ['169.254.169.254']);
     assert.equal(allows(r).length, 0);
   });
@@ -255,11 +291,38 @@ for h, p in [('192.0.2.10', 53), ('api.example.test', 443)]:
     s.send(b'x' * 20)
     try: s.recv(10); print('answered')
     except OSError as e: print(type(e).__name__)`;
-    const r = await inside(['api.example.test:443'], py(src), { hosts: HOSTS() });
-    assert.equal(r.stdout, 'ConnectionRefusedError\nConnectionRefusedError\n');
+    const r = await run(allowNet(['api.example.test:443']), py(src));
+    assert.equal(r.stdout.trim(), 'ConnectionRefusedError\nConnectionRefusedError');
     fast(r);
     const udp = denies(r).filter((x) => x.via === 'udp').map((x) => `${x.host}:${x.port}`);
     assert.deepEqual(udp.sort(), ['192.0.2.10:53', 'api.example.test:443']);
+  });
+
+  test('IPv6: AAAA lookups, v6 connections and datagrams fail fast and are logged', async () => {
+    const src = `import socket
+try: print('aaaa', socket.getaddrinfo('api.example.test', ${httpPort}, socket.AF_INET6))
+except OSError as e: print('aaaa', type(e).__name__)
+for h in ['2001:db8::10', '::ffff:192.0.2.11']:
+    try: socket.create_connection((h, ${httpPort}), timeout=5); print(h, 'connected')
+    except OSError as e: print(h, type(e).__name__)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2); s.connect(('2001:db8::10', 443))
+s.send(b'x' * 20)
+try: s.recv(10); print('udp answered')
+except OSError as e: print('udp', type(e).__name__)`;
+    const r = await run(allowHttp(), py(src));
+    fast(r);
+    assert.equal(r.code, 0, r.stderr);
+    // The v4-mapped literal reaches the IPv4 listener of that port, which resets it.
+    assert.match(r.stdout.trim(), /^aaaa gaierror\n2001:db8::10 ConnectionRefusedError\n::ffff:192\.0\.2\.11 Connection(Refused|Reset)Error\nudp ConnectionRefusedError$/);
+    const d = denies(r);
+    const aaaa = d.find((x) => x.via === 'dns' && x.qtype === 28);
+    assert.ok(aaaa && aaaa.host === 'api.example.test' && aaaa.family === 'ipv6', JSON.stringify(d));
+    assert.match(aaaa.reason, /IPv6/);
+    const v6 = d.find((x) => x.via === 'connect' && x.host === '2001:db8::10');
+    assert.ok(v6 && v6.port === httpPort && v6.family === 'ipv6', JSON.stringify(d));
+    assert.match(v6.reason, /IPv6/);
+    assert.ok(d.some((x) => x.via === 'connect' && x.host === '192.0.2.11'), 'v4-mapped goes out as IPv4');
+    assert.ok(d.some((x) => x.via === 'udp' && x.host === '2001:db8::10' && x.port === 443), JSON.stringify(d));
   });
 
   test('an empty list means no network at all', async () => {
@@ -267,8 +330,37 @@ for h, p in [('192.0.2.10', 53), ('api.example.test', 443)]:
 for h in ['api.example.test', 'localhost', '192.0.2.10']:
     try: socket.create_connection((h, ${httpPort}), timeout=5); print(h, 'connected')
     except OSError as e: print(h, type(e).__name__)`;
-    const r = await inside([], py(src), { hosts: HOSTS() });
+    const hits = httpHits;
+    const r = await run([], py(src));
     fast(r);
+    assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /connected/);
+    assert.equal(httpHits, hits);
+  });
+});
+
+describe('the test resolver cannot be slipped in', { skip }, () => {
+  test('mcpcell ignores MCPCELL_TEST_HOSTS in its environment', async () => {
+    // What a hostile MCP client configuration could set: it must not redirect an allowed name.
+    const hits = httpHits;
+    const r = await run(allowNet([`envonly.example.test:${httpPort}`, `localhost:${httpPort}`]),
+      ['curl', '-sS', `http://envonly.example.test:${httpPort}/`],
+      { env: { MCPCELL_TEST_HOSTS: 'envonly.example.test=127.0.0.1' } });
+    assert.notEqual(r.code, 0);
+    assert.equal(httpHits, hits);
+    const d = denies(r).find((x) => x.host === 'envonly.example.test' && x.via === 'connect');
+    assert.match(d.reason, /cannot resolve/);
+  });
+
+  test('a test-hosts file someone else could write stops the run', async () => {
+    const h = tempHome('mcpcell-net-perm-');
+    try {
+      writeHosts(h, 'api.example.test=127.0.0.1\n', 0o666);
+      const r = await run(allowHttp(), ['curl', '-sS', `http://api.example.test:${httpPort}/`], { h });
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, /test-hosts must be a regular file of yours/);
+    } finally {
+      h.cleanup();
+    }
   });
 });
