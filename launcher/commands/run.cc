@@ -11,11 +11,12 @@
 #include "commands/chain.h"
 #include "commands/cli.h"
 #include "commands/commands.h"
+#include "commands/install_phase.h"
+#include "commands/network.h"
 #include "core/identity.h"
 #include "io/audit.h"
 #include "io/paths.h"
 #include "io/relay.h"
-#include "net/egress.h"
 #include "profiles/resolve.h"
 #include "sandbox/sandbox.h"
 #include "scan/scan_filter.h"
@@ -35,66 +36,6 @@ int not_yet_supported(const std::string& what) {
 }
 
 namespace {
-
-// The sandbox's network: with an empty allowlist there is none at all (only loopback inside).
-// Otherwise the child creates a DNS listener and one listener per allowed port inside its network
-// namespace and hands them over; mcpcell's egress thread answers and dials out (net/egress.h).
-class Network {
- public:
-  Status prepare(const std::vector<std::string>& allow, bool isolated, sandbox::Policy* policy) {
-    std::string err;
-    if (!net::Allowlist::parse(allow, &allow_, &err)) return Status::Error(err);
-    if (!isolated || allow_.empty()) return Status::Ok();
-    if (!net::make_socket_plan(allow_, &plan_, &err)) return Status::Error(err);
-    resolver_ = net::resolver_from_config(policy->config_dir.string(), &note_, &err);
-    if (!resolver_) return Status::Error(err);
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan_) != 0)
-      return Status::Error(std::string("socketpair: ") + std::strerror(errno));
-    policy->netns_setup = {net::netns_setup_hook, &plan_, chan_[1]};
-    policy->resolv_conf = net::kResolvConf;
-    return Status::Ok();
-  }
-  // After spawn: takes the sockets from the child and starts serving them.
-  Status start(AuditLog& audit) {
-    if (chan_[1] >= 0) ::close(chan_[1]);
-    chan_[1] = -1;
-    if (chan_[0] < 0) return Status::Ok();
-    std::vector<int> fds;
-    std::string err;
-    bool ok = net::receive_sockets(chan_[0], &fds, &err);
-    ::close(chan_[0]);
-    chan_[0] = -1;
-    if (!ok) return Status::Error("network setup: " + err);
-    net::EgressOptions o;
-    o.allow = allow_;
-    o.resolver = std::move(resolver_);
-    o.audit = [&audit](std::string_view e, nlohmann::json f) { audit.event(e, std::move(f)); };
-    egress_ = net::Egress::start(std::move(o), std::move(fds), &err);
-    if (!egress_) return Status::Error("network egress: " + err);
-    return Status::Ok();
-  }
-  void stop() { egress_.reset(); }  // writes net.close for connections still open
-  ~Network() {
-    for (int fd : chan_)
-      if (fd >= 0) ::close(fd);
-  }
-  nlohmann::json describe() const {
-    nlohmann::json allow = nlohmann::json::array();
-    for (const auto& e : allow_.entries()) allow.push_back(e.text);
-    nlohmann::json j = {{"allow", allow}, {"mode", allow_.empty() ? "none" : "egress"}};
-    if (!note_.empty()) j["note"] = note_;
-    return j;
-  }
-  const std::string& note() const { return note_; }
-
- private:
-  net::Allowlist allow_;
-  net::SocketPlan plan_;  // must outlive spawn()
-  std::unique_ptr<net::Resolver> resolver_;
-  std::unique_ptr<net::Egress> egress_;
-  std::string note_;
-  int chan_[2] = {-1, -1};
-};
 
 // The profile in force, with this run's --allow-* flags and SPEC's hard denials applied.
 // A relative path in the command names a file under mcpcell's working directory. When the profile
@@ -250,12 +191,27 @@ int cmd_run(const Args& args) {
 
   sandbox::prepare_supervisor();
   sandbox::Policy& policy = profile.policy;
-  // There is no separate install phase yet: a package runner (npx -y, uvx) downloads in the same
-  // sandbox, so it gets the profile's install hosts for the whole run. Recorded in session.start.
+  // A package runner's download: npx / npm exec get a separate install step first (the server
+  // then runs offline, without the install hosts); other runners still get the install hosts for
+  // the whole run. Either way session.start says which.
   std::vector<std::string> net_allow = profile.net_allow;
-  bool install_hosts = !package_of(opt.argv).ecosystem.empty() && !profile.net_install.empty();
-  if (install_hosts)
-    net_allow.insert(net_allow.end(), profile.net_install.begin(), profile.net_install.end());
+  InstallPlan install = plan_install(opt.argv, profile.net_install, policy.isolate);
+  if (install.mode == InstallPlan::Mode::kWholeRun)
+    net_allow.insert(net_allow.end(), install.hosts.begin(), install.hosts.end());
+  nlohmann::json install_summary;
+  if (install.mode == InstallPlan::Mode::kSeparate) {
+    Status s = run_install_phase(install, policy, *audit, &install_summary);
+    if (!s) {
+      nlohmann::json cmd = nlohmann::json::array();
+      for (const std::string& a : opt.argv) cmd.push_back(redact_text(a));
+      audit->event("session.start", {{"command", cmd}, {"profile", session.profile},
+                                     {"sandbox", nlohmann::json::object()}, {"started", false}});
+      audit->event("session.end", {{"exit", 125}, {"reason", s.message()}});
+      return fail(125, s.message(), "its output is above; the server was not started");
+    }
+    policy.env_set.insert(policy.env_set.end(), install.offline_env.begin(),
+                          install.offline_env.end());
+  }
   Network network;
   if (Status s = network.prepare(net_allow, policy.isolate, &policy); !s)
     return fail(125, "bad network allow entry: " + s.message(),
@@ -292,7 +248,10 @@ int cmd_run(const Args& args) {
     return fail(125, s.message());
   }
   spawned.child.info["network"] = network.describe();
-  if (install_hosts) spawned.child.info["network"]["install_hosts_for_whole_run"] = true;
+  if (install.mode == InstallPlan::Mode::kWholeRun)
+    spawned.child.info["network"]["install_hosts_for_whole_run"] = true;
+  if (install.mode == InstallPlan::Mode::kSeparate)
+    spawned.child.info["network"]["install"] = install_summary;
   if (opt.no_sandbox) {
     std::fprintf(stderr,
                  "mcpcell: WARNING: --no-sandbox: '%s' runs WITHOUT isolation, with all of your "
