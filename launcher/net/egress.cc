@@ -1,8 +1,6 @@
 #include "net/egress.h"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <ifaddrs.h>
 #include <linux/filter.h>
 #include <netinet/tcp.h>
@@ -147,31 +145,22 @@ bool attach_syn_filter6(int fd) {
   return ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
 }
 
-// The queue between two sockets is a kernel pipe: splice() moves the bytes from one socket into it
-// and from it into the other without copying them through mcpcell. `bytes` is what it holds.
+// A byte queue of fixed capacity: read into the tail, write from the head.
 struct Buf {
-  int r = -1, w = -1;
-  size_t cap = 0, bytes = 0;
-  bool full = false;  // the pipe took no more: its slots ran out before its bytes (small packets)
-  Buf() = default;
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-  ~Buf() {
-    if (r >= 0) ::close(r);
-    if (w >= 0) ::close(w);
+  std::unique_ptr<char[]> data;
+  size_t cap = 0, head = 0, tail = 0;
+  size_t size() const { return tail - head; }
+  size_t room() const { return cap - tail + head; }
+  char* space() {
+    if (head == tail) head = tail = 0;
+    if (tail == cap && head > 0) {
+      std::memmove(data.get(), data.get() + head, tail - head);
+      tail -= head;
+      head = 0;
+    }
+    return data.get() + tail;
   }
-  bool open(size_t want) {
-    int p[2];
-    if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
-    r = p[0];
-    w = p[1];
-    ::fcntl(w, F_SETPIPE_SZ, static_cast<int>(want));  // best effort: capped by pipe-max-size
-    int got = ::fcntl(w, F_GETPIPE_SZ);
-    cap = got > 0 ? static_cast<size_t>(got) : 65536;
-    return true;
-  }
-  size_t size() const { return bytes; }
-  size_t room() const { return full || bytes >= cap ? 0 : cap - bytes; }
+  size_t space_len() const { return cap - tail; }
 };
 
 struct Conn {
@@ -342,15 +331,7 @@ class Egress::Impl {
       }
     }
     for (int i = 0; i < 2; ++i) std::thread(resolve_worker, shared_).detach();
-    thread_ = std::thread([this] {
-      // splice() into a socket whose peer has gone raises SIGPIPE in this thread; blocked here,
-      // the call fails with EPIPE instead (the relay ignores SIGPIPE too, but starts later).
-      sigset_t pipe;
-      ::sigemptyset(&pipe);
-      ::sigaddset(&pipe, SIGPIPE);
-      ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-      loop();
-    });
+    thread_ = std::thread([this] { loop(); });
     return true;
   }
 
@@ -777,9 +758,9 @@ class Egress::Impl {
     c->st = Conn::kOpen;
     set_nodelay(c->in);
     c->error.clear();
-    if (!c->up.open(opt_.buffer_bytes) || !c->down.open(opt_.buffer_bytes)) {
-      finish(c, std::string("pipe: ") + std::strerror(errno), true);
-      return;
+    for (Buf* b : {&c->up, &c->down}) {
+      b->cap = opt_.buffer_bytes;
+      b->data.reset(new char[b->cap]);
     }
     update(c);
   }
@@ -811,16 +792,15 @@ class Egress::Impl {
   // Writes what `b` holds to `fd`. False when the connection was torn down.
   bool flush(Conn* c, int fd, Buf& b, uint64_t* counter) {
     while (b.size()) {
-      ssize_t n = ::splice(b.r, nullptr, fd, nullptr, b.size(), SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      ssize_t n = ::send(fd, b.data.get() + b.head, b.size(), MSG_NOSIGNAL);
       if (n > 0) {
-        b.bytes -= static_cast<size_t>(n);
-        b.full = false;
+        b.head += static_cast<size_t>(n);
         *counter += static_cast<uint64_t>(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) return true;
-      finish(c, std::string("write: ") + (n == 0 ? "nothing moved" : std::strerror(errno)), true);
+      finish(c, std::string("write: ") + std::strerror(errno), true);
       return false;
     }
     return true;
@@ -847,18 +827,14 @@ class Egress::Impl {
       return;
     }
     if ((ev & (EPOLLIN | EPOLLHUP)) && !reof && rbuf.room()) {
-      ssize_t n =
-          ::splice(fd, nullptr, rbuf.w, nullptr, rbuf.room(), SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      char* dst = rbuf.space();
+      ssize_t n = ::recv(fd, dst, rbuf.space_len(), 0);
       if (n > 0) {
-        rbuf.bytes += static_cast<size_t>(n);
+        rbuf.tail += static_cast<size_t>(n);
         if (!flush(c, other, rbuf, &rcount)) return;
       } else if (n == 0) {
         reof = true;
-      } else if (errno == EAGAIN) {
-        // The socket had nothing, or the pipe had no free slot: with bytes queued, stop reading
-        // until some are delivered (else a full pipe would wake this loop forever).
-        if (rbuf.size()) rbuf.full = true;
-      } else if (errno != EINTR) {
+      } else if (errno != EAGAIN && errno != EINTR) {
         finish(c, std::string(inside ? "sandbox side: " : "remote side: ") + std::strerror(errno),
                true);
         return;
