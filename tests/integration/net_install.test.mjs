@@ -147,6 +147,13 @@ test('npx -y: the package is installed in a separate step; the running server ca
   assert.equal(after.filter((x) => x.event === 'net.allow').length, 0);
   const refused = after.find((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
   assert.ok(refused && refused.via === 'dns' && refused.phase === undefined, JSON.stringify(after));
+
+  // A second run finds the package in the server's cache; the step still runs first.
+  const again = await run(['--profile', profile, '--name', 'fixture', '--', npx, '-y', PKG,
+    probeUrl, `http://localhost:${port}/probe`]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /probe registry: ENOTFOUND/);
+  assert.ok(!hits.includes('/probe'));
 });
 
 test('a failed install step stops the run before the server starts', { skip }, async () => {
