@@ -20,8 +20,8 @@ InstallPlan plan_install(const std::vector<std::string>& argv,
   if (ref.ecosystem.empty() || install_hosts.empty() || !isolated || argv.empty()) return plan;
   plan.hosts = install_hosts;
   std::string tool = argv[0].substr(argv[0].rfind('/') + 1);
-  bool npx = tool == "npx", npm_exec = tool == "npm" && argv.size() > 1 &&
-                                       (argv[1] == "exec" || argv[1] == "x");
+  bool npx = tool == "npx",
+       npm_exec = tool == "npm" && argv.size() > 1 && (argv[1] == "exec" || argv[1] == "x");
   if (ref.ecosystem != "npm" || (!npx && !npm_exec) || ref.name.empty()) {
     plan.mode = InstallPlan::Mode::kWholeRun;
     return plan;
@@ -53,10 +53,9 @@ int wait_step(const sandbox::Child& child, AuditLog& audit, int timeout_s) {
     if (n < 0 && errno != EINTR) return -1;
     if (n > 0 && child.notify_fd >= 0 && (p[1].revents & POLLIN)) {
       if (auto d = sandbox::answer_notification(child.notify_fd))
-        audit.event("sandbox.denied", {{"what", "syscall"},
-                                       {"syscall", d->syscall},
-                                       {"pid", d->pid},
-                                       {"phase", "install"}});
+        audit.event(
+            "sandbox.denied",
+            {{"what", "syscall"}, {"syscall", d->syscall}, {"pid", d->pid}, {"phase", "install"}});
     }
     if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
       int status = 0;
@@ -74,7 +73,7 @@ Status run_install_phase(const InstallPlan& plan, const sandbox::Policy& server_
   sandbox::Policy policy = server_policy;
   Network network;
   if (Status s = network.prepare(plan.hosts, true, &policy); !s)
-    return Status::Error("bad network install entry: " + s.message());
+    return Status::Error("network.install: " + s.message());
   nlohmann::json command = nlohmann::json::array();
   for (const std::string& a : plan.argv) command.push_back(a);
   audit.event("install.start", {{"command", command}, {"hosts", plan.hosts}});
@@ -103,18 +102,21 @@ Status run_install_phase(const InstallPlan& plan, const sandbox::Policy& server_
   }
   // Revokes the install hosts: every connection still open is closed (and recorded) here.
   network.stop();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                  t0);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   nlohmann::json end = {{"exit", code}, {"ms", ms.count()}, {"hosts_revoked", plan.hosts}};
   if (!reason.empty()) end["reason"] = reason;
   audit.event("install.end", end);
-  *summary = {{"phase", "separate"}, {"command", command}, {"hosts", plan.hosts},
-              {"exit", code}, {"offline_env", nlohmann::json::object()}};
+  *summary = {{"phase", "separate"},
+              {"command", command},
+              {"hosts", plan.hosts},
+              {"exit", code},
+              {"offline_env", nlohmann::json::object()}};
   for (const auto& [k, v] : plan.offline_env) (*summary)["offline_env"][k] = v;
   if (code != 0)
-    return Status::Error("the package install step (" + plan.argv[0] + " --package) failed" +
-                         (reason.empty() ? " with exit status " + std::to_string(code)
-                                         : ": " + reason));
+    return Status::Error(
+        "the package install step (" + plan.argv[0] + " --package) failed" +
+        (reason.empty() ? " with exit status " + std::to_string(code) : ": " + reason));
   return Status::Ok();
 }
 

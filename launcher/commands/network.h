@@ -28,11 +28,12 @@ class Network {
  public:
   Status prepare(const std::vector<std::string>& allow, bool isolated, sandbox::Policy* policy) {
     std::string err;
-    if (!net::Allowlist::parse(allow, &allow_, &err)) return Status::Error(err);
+    if (!net::Allowlist::parse(allow, &allow_, &err))
+      return Status::Error("bad network entry: " + err);
     if (!isolated || allow_.empty()) return Status::Ok();
     if (!net::make_socket_plan(allow_, &plan_, &err)) return Status::Error(err);
     resolver_ = net::resolver_from_config(policy->config_dir.string(), &note_, &err);
-    if (!resolver_) return Status::Error(err);
+    if (!resolver_) return Status::Error("test resolver: " + err);
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan_) != 0)
       return Status::Error(std::string("socketpair: ") + std::strerror(errno));
     policy->netns_setup = {net::netns_setup_hook, &plan_, chan_[1]};

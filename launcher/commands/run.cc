@@ -214,8 +214,7 @@ int cmd_run(const Args& args) {
   }
   Network network;
   if (Status s = network.prepare(net_allow, policy.isolate, &policy); !s)
-    return fail(125, "bad network allow entry: " + s.message(),
-                "entries are host[:port], *.domain[:port] or localhost:PORT");
+    return fail(125, s.message(), "entries are host[:port], *.domain[:port] or localhost:PORT");
   if (!network.note().empty()) std::fprintf(stderr, "mcpcell: %s\n", network.note().c_str());
   if (opt.no_sandbox && !net_allow.empty())
     std::fprintf(stderr,

@@ -39,7 +39,8 @@ std::unique_ptr<OverrideResolver> OverrideResolver::parse(const std::string& tex
   std::string spec;
   for (size_t start = 0; start <= text.size();) {
     size_t nl = text.find('\n', start);
-    std::string_view line(text.data() + start, (nl == std::string::npos ? text.size() : nl) - start);
+    std::string_view line(text.data() + start,
+                          (nl == std::string::npos ? text.size() : nl) - start);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
     if (!line.empty() && line.front() != '#') spec.append(line).push_back(';');
