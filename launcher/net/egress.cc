@@ -529,10 +529,15 @@ class Egress::Impl {
       std::string shown = q.name.empty() ? q.raw_name : q.name;
       // A refused name is retried (A and AAAA, several tries): one record per name per 10 s.
       bool ipv6 = a.rcode == dns::kNoError;  // an allowed name's AAAA, answered empty
-      if (first_in_window((ipv6 ? "dns6 " : "dns ") + shown)) {
-        nlohmann::json extra = {{"qtype", q.qtype}};
-        if (ipv6) extra["family"] = "ipv6";
-        deny(shown, nullptr, a.reason, "dns", std::move(extra));
+      if (ipv6) {
+        // Every runtime asks for A and AAAA together and then uses the A answer: this is not a
+        // refusal (a net.deny here would put every allowed host in `log --blocked`), but it is
+        // what a program that only speaks IPv6 runs into, so it is on record.
+        if (first_in_window("dns6 " + shown))
+          audit("net.ipv6",
+                {{"host", shown}, {"qtype", q.qtype}, {"via", "dns"}, {"reason", a.reason}});
+      } else if (first_in_window("dns " + shown)) {
+        deny(shown, nullptr, a.reason, "dns", {{"qtype", q.qtype}});
       } else {
         ++denied_;
       }

@@ -298,7 +298,7 @@ for h, p in [('192.0.2.10', 53), ('api.example.test', 443)]:
     assert.deepEqual(udp.sort(), ['192.0.2.10:53', 'api.example.test:443']);
   });
 
-  test('IPv6: AAAA lookups, v6 connections and datagrams fail fast and are logged', async () => {
+  test('IPv6: v6 connections and datagrams fail fast and are refused on record; AAAA lookups are noted', async () => {
     const src = `import socket
 try: print('aaaa', socket.getaddrinfo('api.example.test', ${httpPort}, socket.AF_INET6))
 except OSError as e: print('aaaa', type(e).__name__)
@@ -316,8 +316,11 @@ except OSError as e: print('udp', type(e).__name__)`;
     assert.deepEqual(r.stdout.trim().split('\n'), ['aaaa gaierror', '2001:db8::10 ConnectionRefusedError',
       '::ffff:192.0.2.11 ConnectionRefusedError', 'udp ConnectionRefusedError']);
     const d = denies(r);
-    const aaaa = d.find((x) => x.via === 'dns' && x.qtype === 28);
-    assert.ok(aaaa && aaaa.host === 'api.example.test' && aaaa.family === 'ipv6', JSON.stringify(d));
+    // An allowed name's AAAA is answered empty and recorded, but not as a refusal: every runtime
+    // asks for it beside the A record, and `log --blocked` must not list every allowed host.
+    assert.ok(!d.some((x) => x.via === 'dns' && x.host === 'api.example.test'), JSON.stringify(d));
+    const aaaa = r.audit.find((x) => x.event === 'net.ipv6' && x.qtype === 28);
+    assert.ok(aaaa && aaaa.host === 'api.example.test' && aaaa.via === 'dns', JSON.stringify(r.audit));
     assert.match(aaaa.reason, /IPv6/);
     const v6 = d.find((x) => x.via === 'connect' && x.host === '2001:db8::10');
     assert.ok(v6 && v6.port === httpPort && v6.family === 'ipv6', JSON.stringify(d));
