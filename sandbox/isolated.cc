@@ -826,8 +826,24 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
     if (!f.path.empty()) std::fprintf(stderr, "mcpcell: not granted: %s (%s)\n", f.path.c_str(),
                                       f.reason.c_str());
   for (const auto& d : fsplan.downgraded)
-    std::fprintf(stderr, "mcpcell: write grant made read-only: %s (it contains protected or "
-                         "persistence locations)\n", d.c_str());
+    std::fprintf(stderr,
+                 "mcpcell: write grant made read-only: %s (it contains protected or "
+                 "persistence locations, or an editor or git entry that cannot be kept "
+                 "read-only)\n",
+                 d.c_str());
+  // One line per grant: the user sees once (they are kept) what appeared in their project.
+  std::vector<std::pair<std::string, std::string>> made;  // grant, names
+  for (const auto& p : fsplan.placeholders) {
+    std::string dir = p.substr(0, p.rfind('/')), name = p.substr(p.rfind('/') + 1);
+    if (made.empty() || made.back().first != dir) made.push_back({dir, ""});
+    made.back().second += " " + name;
+  }
+  for (const auto& [dir, names] : made)
+    std::fprintf(stderr,
+                 "mcpcell: created empty placeholders in %s:%s (kept; they stay read-only to "
+                 "the server so it cannot create them; see docs/sandbox.md)\n",
+                 dir.c_str(), names.c_str());
+  info["placeholders"] = fsplan.placeholders;
 
   // Landlock, seccomp.
   if (landlock_abi_v > 0) {

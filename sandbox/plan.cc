@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +23,43 @@ FsOps real_fs() {
   fs.kind = [](const std::string& p) {
     struct stat st;
     if (::lstat(p.c_str(), &st) != 0) return FileKind::Missing;
+    if (S_ISLNK(st.st_mode)) return FileKind::Symlink;
     return S_ISDIR(st.st_mode) ? FileKind::Directory : FileKind::Other;
+  };
+  fs.make_placeholder = [](const std::string& p, bool dir, const std::string& content) {
+    size_t slash = p.rfind('/');
+    if (slash == std::string::npos || slash + 1 >= p.size()) return false;
+    std::string parent = slash == 0 ? "/" : p.substr(0, slash);
+    const char* leaf = p.c_str() + slash + 1;
+    // The parent is a canonical path: a symlink in it now means it was swapped since.
+    open_how how{};
+    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int pfd = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, parent.c_str(), &how, sizeof how));
+    if (pfd < 0) return false;
+    int fd = -1;
+    if (dir) {
+      if (::mkdirat(pfd, leaf, 0755) == 0 || errno == EEXIST)
+        fd = ::openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    } else {
+      fd = ::openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd >= 0 && !content.empty() &&
+          ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+        ::close(fd);
+        fd = -1;
+      } else if (fd < 0 && errno == EEXIST) {
+        fd = ::openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      }
+    }
+    struct stat pst, st;
+    bool ok = fd >= 0 && ::fstat(fd, &st) == 0 && ::fstat(pfd, &pst) == 0 &&
+              (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+    // root planning for a user's project: the placeholder belongs to whoever owns the project.
+    if (ok && ::geteuid() == 0 && st.st_uid != pst.st_uid)
+      ok = ::fchown(fd, pst.st_uid, pst.st_gid) == 0;
+    if (fd >= 0) ::close(fd);
+    ::close(pfd);
+    return ok;
   };
   return fs;
 }
@@ -87,6 +125,24 @@ constexpr const char* kHomePersistence[] = {
     ".config/systemd", ".config/autostart", ".config/environment.d", ".config/fish",
     ".gitconfig", ".config/git", ".local/bin", ".local/share/applications", ".config/mcpcell",
 };
+// At the root of a writable grant: what editors, agents, direnv and git load or run by themselves
+// when the user opens or enters the project. Placeholders only where a missing entry is harmless to
+// the tools that read it (an empty directory, invisible to git; an empty .envrc that direnv blocks
+// until allowed; a .mcp.json listing no servers); the rest are guarded when they exist.
+const std::vector<GuardedEntry> kGuarded = {
+    {".mcp.json", false, true, "{\"mcpServers\": {}}\n"},  // Claude Code's project servers
+    {".envrc", false, true},                               // direnv, on cd
+    {".vscode", true, true},         // tasks.json runOn folderOpen, mcp.json, settings
+    {".cursor", true, true},         // mcp.json, rules
+    {".claude", true, true},         // settings.json hooks run commands
+    {".gemini", true, true},         // settings.json mcpServers
+    {".continue", true, false},      // mcpServers/
+    {".zed", true, false},           // settings.json, tasks.json
+    {".windsurf", true, false},      // rules and workflows
+    {".amazonq", true, false},       // mcp.json
+    {".devcontainer", true, false},  // postCreateCommand, run on reopen in a container
+    {".husky", true, false},         // git hooks when core.hooksPath points here
+};
 // Host trees that are never granted, whatever the profile says.
 constexpr const char* kNeverWithin[] = {"/proc", "/sys", "/dev", "/run"};
 constexpr const char* kNeverExactly[] = {"/", "/tmp", "/var/tmp", "/var", "/etc", "/home"};
@@ -107,6 +163,10 @@ std::vector<std::string> protected_paths(const std::string& home, const std::str
     if (!n.empty() && n != "/") out.push_back(n);
   }
   return out;
+}
+
+const std::vector<GuardedEntry>& guarded_entries() {
+  return kGuarded;
 }
 
 std::vector<std::string> persistence_paths(const std::string& home) {
@@ -226,22 +286,65 @@ FsPlan plan_filesystem(const PlanInput& in, const FsOps& fs) {
                               }),
                grants.end());
 
+  // Writable directory grants: their auto-executed entries stay read-only (see kGuarded). A mount
+  // point also pins the entry: rename and rmdir of a mount point fail, so the server cannot move
+  // it aside and create a fresh one. An entry that cannot be pinned (a symlink, a special file, a
+  // placeholder that could not be made) makes the whole grant read-only: fail closed.
+  std::vector<PlannedMount> pinned;
+  for (auto& g : grants) {
+    if (!g.write || !g.is_dir) continue;
+    std::vector<PlannedMount> mine;
+    bool ok = true;
+    for (const GuardedEntry& e : kGuarded) {
+      std::string p = g.path + "/" + e.name;
+      FileKind k = fs.kind(p);
+      if (k == FileKind::Missing) {
+        if (!e.placeholder) continue;
+        if (!fs.make_placeholder || !fs.make_placeholder(p, e.dir, e.content)) {
+          ok = false;
+          break;
+        }
+        plan.placeholders.push_back(p);
+        k = e.dir ? FileKind::Directory : FileKind::Other;
+      }
+      if (k == FileKind::Symlink || (k == FileKind::Directory) != e.dir) {
+        ok = false;
+        break;
+      }
+      mine.push_back({MountKind::ReadOnly, p, e.dir});
+    }
+    // Git: hooks and config read-only (core.hooksPath or core.fsmonitor in .git/config run code),
+    // .git itself pinned so it cannot be swapped for a fresh repository with hooks; without a hooks
+    // directory all of .git is read-only. A worktree's .git file (a gitdir: pointer) is read-only.
+    std::string git = g.path + "/.git";
+    FileKind gk = fs.kind(git);
+    if (gk == FileKind::Directory) {
+      if (fs.kind(git + "/hooks") == FileKind::Directory) {
+        mine.push_back({MountKind::ReadWrite, git, true});
+        mine.push_back({MountKind::ReadOnly, git + "/hooks", true});
+        FileKind ck = fs.kind(git + "/config");
+        if (ck == FileKind::Other)
+          mine.push_back({MountKind::ReadOnly, git + "/config", false});
+        else if (ck != FileKind::Missing)
+          ok = false;
+      } else {
+        mine.push_back({MountKind::ReadOnly, git, true});
+      }
+    } else if (gk == FileKind::Other) {
+      mine.push_back({MountKind::ReadOnly, git, false});
+    } else if (gk == FileKind::Symlink) {
+      ok = false;
+    }
+    if (!ok) {
+      g.write = false;
+      plan.downgraded.push_back(g.path);
+      continue;
+    }
+    pinned.insert(pinned.end(), mine.begin(), mine.end());
+  }
   for (const auto& g : grants)
     plan.mounts.push_back({g.write ? MountKind::ReadWrite : MountKind::ReadOnly, g.path, g.is_dir});
-  // Inside a writable repository, its hooks and config stay read-only (core.hooksPath in .git/config
-  // could point hooks elsewhere). Without a hooks directory the whole .git is read-only.
-  for (const auto& g : grants) {
-    if (!g.write || !g.is_dir) continue;
-    std::string git = g.path + "/.git";
-    if (fs.kind(git) != FileKind::Directory) continue;
-    if (fs.kind(git + "/hooks") == FileKind::Directory) {
-      plan.mounts.push_back({MountKind::ReadOnly, git + "/hooks", true});
-      if (fs.kind(git + "/config") == FileKind::Other)
-        plan.mounts.push_back({MountKind::ReadOnly, git + "/config", false});
-    } else {
-      plan.mounts.push_back({MountKind::ReadOnly, git, true});
-    }
-  }
+  for (auto& m : pinned) plan.mounts.push_back(m);
   if (!priv.empty()) plan.mounts.push_back({MountKind::ReadWrite, priv, true});
   for (auto& m : masks) plan.mounts.push_back(m);
   std::stable_sort(plan.mounts.begin(), plan.mounts.end(),
@@ -325,7 +428,9 @@ std::vector<std::string> installation_grants(const std::string& resolved_exe,
   } else {
     for (std::string d = dirname_of(*s); d != "/" && d != home_n; d = dirname_of(d)) {
       for (const char* marker : {"package.json", "pyproject.toml", "setup.py", "deno.json"})
-        if (fs.kind(d + "/" + marker) == FileKind::Other) pkg = d;
+        if (fs.kind(d + "/" + marker) == FileKind::Other ||
+            fs.kind(d + "/" + marker) == FileKind::Symlink)
+          pkg = d;
       if (!pkg.empty()) break;
     }
     if (pkg.empty()) pkg = dirname_of(*s);

@@ -26,12 +26,16 @@
 
 namespace mcpcell::sandbox {
 
-enum class FileKind { Missing, Directory, Other };
+enum class FileKind { Missing, Directory, Symlink, Other };
 
 // The only filesystem questions the planner asks.
 struct FsOps {
   std::function<std::optional<std::string>(const std::string&)> canonical;  // realpath; nullopt if missing
   std::function<FileKind(const std::string&)> kind;                          // lstat-like, no following
+  // Creates an empty placeholder (directory or file) at a missing path whose parent is a real
+  // directory, without following symlinks; true when it now exists as asked. May be unset (a
+  // read-only caller): then guarded entries that are missing make their grant read-only.
+  std::function<bool(const std::string&, bool dir, const std::string& content)> make_placeholder;
 };
 FsOps real_fs();
 
@@ -62,7 +66,21 @@ struct FsPlan {
   std::vector<PlannedMount> mounts;  // in mount order: shallower paths first, masks after grants
   std::vector<Refusal> refused;      // grants dropped, with why
   std::vector<std::string> downgraded;  // write grants mounted read-only
+  std::vector<std::string> placeholders;  // created on the host by this plan (see guarded_entries)
 };
+
+// Entries at the root of a writable directory grant that editors, shells and git load or run on
+// their own (MCP server lists, editor tasks and hooks, direnv, git hooks): always mounted
+// read-only. `placeholder`: when missing, an empty one is created on the host first, so that there
+// is a mount point and the server cannot create it (Landlock cannot carve a sub-path out of a
+// writable tree, and a mount needs an existing target).
+struct GuardedEntry {
+  const char* name;
+  bool dir;
+  bool placeholder;
+  const char* content = "";  // of a file placeholder
+};
+const std::vector<GuardedEntry>& guarded_entries();
 
 // Lexically normalized absolute path ("/a/./b/../c/" -> "/a/c"); empty if not absolute.
 std::string normalize_path(const std::string& p);

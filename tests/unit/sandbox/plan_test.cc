@@ -13,6 +13,8 @@ namespace {
 struct FakeFs {
   std::map<std::string, FileKind> entries;
   std::map<std::string, std::string> links;  // path -> absolute target
+  std::vector<std::string> made;             // placeholders created through ops()
+  bool can_make = true;
 
   void dir(const std::string& p) {
     for (std::string a = p; a != "/" && !a.empty(); a = a.substr(0, a.rfind('/')))
@@ -26,7 +28,7 @@ struct FakeFs {
   void link(const std::string& p, const std::string& target) {
     dir(p.substr(0, p.rfind('/')));
     links[p] = target;
-    entries[p] = FileKind::Other;
+    entries[p] = FileKind::Symlink;
   }
   std::optional<std::string> resolve(const std::string& p, int depth = 0) const {
     if (depth > 16) return std::nullopt;
@@ -47,6 +49,16 @@ struct FakeFs {
     o.kind = [this](const std::string& p) {
       auto it = entries.find(p);
       return it == entries.end() ? FileKind::Missing : it->second;
+    };
+    o.make_placeholder = [this](const std::string& p, bool d, const std::string&) {
+      auto* self = const_cast<FakeFs*>(this);
+      if (!can_make || entries.count(p)) return false;
+      if (d)
+        self->dir(p);
+      else
+        self->file(p);
+      self->made.push_back(p);
+      return true;
     };
     return o;
   }
@@ -203,9 +215,75 @@ TEST_F(PlanTest, GitHooksAndConfigStayReadOnlyInWritableRepositories) {
   in.write = {"/home/u/project", "/tmp/work"};
   FsPlan p = plan();
   EXPECT_EQ(find(p, "/home/u/project")->kind, MountKind::ReadWrite);
+  // .git itself is a mount point (pinned: it cannot be renamed away and recreated with hooks).
+  EXPECT_EQ(find(p, "/home/u/project/.git")->kind, MountKind::ReadWrite);
   EXPECT_EQ(find(p, "/home/u/project/.git/hooks")->kind, MountKind::ReadOnly);
   EXPECT_EQ(find(p, "/home/u/project/.git/config")->kind, MountKind::ReadOnly);
   EXPECT_EQ(find(p, "/tmp/work/.git")->kind, MountKind::ReadOnly);
+}
+
+TEST_F(PlanTest, WorktreeGitFileIsReadOnly) {
+  fs.file("/tmp/work/.git");  // gitdir: pointer; rewritten, it could point at a repo with hooks
+  in.write = {"/tmp/work"};
+  FsPlan p = plan();
+  ASSERT_NE(find(p, "/tmp/work/.git"), nullptr);
+  EXPECT_EQ(find(p, "/tmp/work/.git")->kind, MountKind::ReadOnly);
+  EXPECT_FALSE(find(p, "/tmp/work/.git")->is_dir);
+}
+
+TEST_F(PlanTest, EditorAndAutoRunEntriesOfWritableGrantsStayReadOnly) {
+  fs.dir("/tmp/work/.vscode");
+  fs.file("/tmp/work/.vscode/settings.json");
+  fs.dir("/tmp/work/.zed");  // guarded when present, no placeholder when missing
+  in.write = {"/tmp/work"};
+  in.read = {"/home/u/project"};  // read-only grants need nothing
+  FsPlan p = plan();
+  EXPECT_EQ(find(p, "/tmp/work")->kind, MountKind::ReadWrite);
+  for (const GuardedEntry& e : guarded_entries()) {
+    std::string path = std::string("/tmp/work/") + e.name;
+    const PlannedMount* m = find(p, path);
+    bool expected = e.placeholder || path == "/tmp/work/.zed";
+    ASSERT_EQ(m != nullptr, expected) << path;
+    if (!m) continue;
+    EXPECT_EQ(m->kind, MountKind::ReadOnly) << path;
+    EXPECT_EQ(m->is_dir, e.dir) << path;
+  }
+  // Placeholders made only for the missing ones, never in read-only grants.
+  std::vector<std::string> want;
+  for (const GuardedEntry& e : guarded_entries())
+    if (e.placeholder && std::string(e.name) != ".vscode") want.push_back(std::string("/tmp/work/") + e.name);
+  EXPECT_EQ(p.placeholders, want);
+  EXPECT_EQ(fs.made, want);
+  EXPECT_EQ(find(p, "/home/u/project/.mcp.json"), nullptr);
+  // Each guard is mounted after (on top of) its grant.
+  size_t grant = 0, guard = 0;
+  for (size_t i = 0; i < p.mounts.size(); ++i) {
+    if (p.mounts[i].path == "/tmp/work") grant = i;
+    if (p.mounts[i].path == "/tmp/work/.mcp.json") guard = i;
+  }
+  EXPECT_LT(grant, guard);
+}
+
+TEST_F(PlanTest, UnpinnableEntryMakesTheGrantReadOnly) {
+  // A symlink can be replaced by the server (no mount point), a placeholder that cannot be made
+  // leaves the name creatable: either way the grant is downgraded, never silently left open.
+  fs.link("/tmp/work/.envrc", "/tmp/work/envrc.real");
+  fs.dir("/tmp/other");
+  fs.file("/tmp/other/.cursor");  // a file where a directory is expected
+  fs.dir("/tmp/third");
+  in.write = {"/tmp/work", "/tmp/other", "/tmp/third"};
+  fs.can_make = true;
+  FsPlan p = plan();
+  EXPECT_EQ(find(p, "/tmp/work")->kind, MountKind::ReadOnly);
+  EXPECT_EQ(find(p, "/tmp/other")->kind, MountKind::ReadOnly);
+  EXPECT_EQ(find(p, "/tmp/third")->kind, MountKind::ReadWrite);
+  EXPECT_EQ(p.downgraded, (std::vector<std::string>{"/tmp/work", "/tmp/other"}));
+
+  fs.entries.erase("/tmp/third/.mcp.json");
+  fs.can_make = false;
+  in.write = {"/tmp/third"};
+  FsPlan q = plan();
+  EXPECT_EQ(find(q, "/tmp/third")->kind, MountKind::ReadOnly);
 }
 
 TEST_F(PlanTest, SshAgentSocketIsProtected) {
