@@ -73,8 +73,15 @@ WRITES = {
     'pth': ('.local/lib/python3.11/site-packages/escape.pth', False, 'issue'),
     'git-hook-new': ('project/.git/hooks/pre-commit', False, 'issue'),
     'git-hook-existing': ('project/.git/hooks/post-checkout', True, 'issue'),
-    'git-config': ('project/.git/config', True, 'extra'),
-    'project-mcp-json': ('project/.mcp.json', False, 'extra'),
+    'git-config': ('project/.git/config', True, 'issue'),
+    # What editors, agents and direnv load or run by themselves from a project the user opens:
+    # mcpcell keeps these read-only at the root of a writable grant (placeholders for missing ones).
+    'project-mcp-json': ('project/.mcp.json', False, 'issue'),
+    'project-envrc': ('project/.envrc', False, 'issue'),
+    'project-vscode-tasks': ('project/.vscode/tasks.json', False, 'issue'),
+    'project-vscode-settings': ('project/.vscode/settings.json', True, 'issue'),
+    'project-cursor-mcp': ('project/.cursor/mcp.json', False, 'issue'),
+    'project-claude-settings': ('project/.claude/settings.json', False, 'issue'),
     'state-audit': ('.local/state/mcpcell/audit.jsonl', True, 'issue'),
     'state-new': ('.local/state/mcpcell/escape-planted', False, 'issue'),
     'config-profile': ('.config/mcpcell/profiles/escape.json', False, 'issue'),
@@ -84,6 +91,9 @@ WRITES = {
     'claude-desktop': ('.config/Claude/claude_desktop_config.json', False, 'issue'),
     'vscode-user-mcp': ('.config/Code/User/mcp.json', False, 'issue'),
 }
+# The placeholders mcpcell may create for a missing guarded entry (sandbox/plan.cc kGuarded): an
+# empty file, or for .mcp.json a list of no servers. Their appearance is not an escape.
+PLACEHOLDERS = {'project/.mcp.json': (b'', b'{"mcpServers": {}}\n'), 'project/.envrc': (b'',)}
 ENV_SECRETS = ['AWS_SECRET_ACCESS_KEY', 'OPENAI_API_KEY', 'GITHUB_TOKEN', 'ANTHROPIC_API_KEY',
                'NPM_TOKEN', 'SSH_AUTH_SOCK', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'DISPLAY']
 
@@ -215,6 +225,7 @@ class World:
         self.put('project/.git/HEAD', 'ref: refs/heads/main\n')
         self.put('project/.git/config', '[core]\n\trepositoryformatversion = 0\n')
         self.put('project/.git/hooks/post-checkout', '#!/bin/sh\nexit 0\n', mode=0o755)
+        self.put('project/.vscode/settings.json', '{}\n')
         os.makedirs(self.path('project/scratch'))
         os.makedirs(os.path.join(self.state, 'mcpcell'), mode=0o700)
         with open(self.audit_path, 'a'):
@@ -607,7 +618,7 @@ def write_check(rel):
             return True, f'{rel} now holds the attacker\'s payload'
         if rel.endswith('audit.jsonl'):
             return False, ''
-        if before is None and after is not None:
+        if before is None and after is not None and after not in PLACEHOLDERS.get(rel, ()):
             return True, f'{rel} was created'
         if before is not None and after != before:
             return True, f'{rel} was {"removed" if after is None else "changed"}'
@@ -742,6 +753,25 @@ def build_cases(suite, w):
             rel = WRITES[key][0]
             C.append(Case(f'default.write.{key}.{kind}', kind, ['write', w.path(rel), w.canary('write-' + rel)],
                           host=write_check(rel), cleanup=lambda w, rel=rel: w.restore(rel)))
+    # Move the repository's .git aside and build a fresh one whose hook runs at the next commit.
+    def swap_check(w, r):
+        old = w.project + '/.git.escape-old'
+        if os.path.lexists(old):
+            return True, '.git was moved aside' + (' and recreated' if os.path.exists(w.project + '/.git') else '')
+        if not os.path.exists(w.project + '/.git/HEAD'):
+            return True, '.git was emptied'
+        return write_check('project/.git/hooks/pre-commit')(w, r)
+
+    def swap_restore(w):
+        old = w.project + '/.git.escape-old'
+        if os.path.lexists(old):
+            shutil.rmtree(w.project + '/.git', ignore_errors=True)
+            os.rename(old, w.project + '/.git')
+        w.restore('project/.git/hooks/pre-commit')
+    C.append(Case('default.write.git-dir-swap', 'c',
+                  ['swap-dir', project + '/.git', project + '/.git/hooks/pre-commit',
+                   w.canary('write-project/.git/hooks/pre-commit')],
+                  host=swap_check, cleanup=swap_restore))
     C.append(Case('write.mknod', 'c', ['mknod', project + '/scratch/null'],
                   cleanup=lambda w: os.path.lexists(w.project + '/scratch/null') and os.unlink(w.project + '/scratch/null')))
 

@@ -351,6 +351,23 @@ void mkdir_parents(const std::string& path) {
   report(kBlocked, errs);
 }
 
+// Moves a protected directory aside (rename, else recursive removal is what a shell would try) and
+// builds a fresh one holding `file`: a new .git whose hooks run at the user's next commit.
+[[noreturn]] void attack_swap_dir(const std::string& dir, const std::string& file,
+                                  const std::string& canary) {
+  std::string aside = dir + ".escape-old";
+  if (::rename(dir.c_str(), aside.c_str()) != 0) {
+    std::string errs = "rename: " + errname(errno);
+    if (::rmdir(dir.c_str()) != 0) report(kBlocked, errs + "; rmdir: " + errname(errno));
+  }
+  mkdir_parents(file);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (fd < 0) report(kBlocked, "moved " + dir + " aside, but create: " + errname(errno));
+  write_all(fd, "#!/bin/sh\n# " + canary + "\n");
+  ::close(fd);
+  report(kEscaped, "replaced " + dir + " and created " + file);
+}
+
 [[noreturn]] void attack_mknod(const std::string& path) {
   ::unlink(path.c_str());
   if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
@@ -1080,6 +1097,7 @@ int main(int argc, char** argv) {
   if (cmd == "env") attack_env(std::vector<std::string>(a.begin() + 2, a.end()), arg(1));
   if (cmd == "write") attack_write(arg(1), arg(2));
   if (cmd == "mknod") attack_mknod(arg(1));
+  if (cmd == "swap-dir") attack_swap_dir(arg(1), arg(2), arg(3));
   if (cmd == "connect-tcp") attack_connect_tcp(arg(1), std::atoi(arg(2).c_str()), arg(3));
   if (cmd == "connect-unix") attack_connect_unix(arg(1), false, arg(2));
   if (cmd == "connect-abstract") attack_connect_unix(arg(1), true, arg(2));
