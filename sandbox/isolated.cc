@@ -85,6 +85,7 @@ constexpr const char* kEtcEntries[] = {"ld.so.cache", "localtime", "timezone", "
                                        "ssl/openssl.cnf", "ca-certificates", "pki/tls/certs",
                                        "pki/ca-trust", "alternatives", "protocols", "services",
                                        "os-release", "mime.types"};
+constexpr const char* kEmptyMask = ".mcpcell-empty";  // in the new root, until the masks are bound
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom"};
 
 struct Source {  // a host path to bind, opened by the child without following symlinks
@@ -342,7 +343,11 @@ int send_fd(int sock, int fd) {
   for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE})
     sigaddset(&watched, s);
   ::sigprocmask(SIG_BLOCK, &watched, &old);
-  pid_t server = ::fork();
+  // vfork: the server execs at once, so copying init's address space (all of mcpcell's, since init
+  // is a clone of it) only to throw it away was the largest avoidable cost of the spawn. The child
+  // only makes syscalls on data prepared before clone and never returns from this frame; init is a
+  // single thread and waits until the exec (or the failure report and _exit).
+  pid_t server = ::vfork();
   if (server < 0) steps.fail("fork the server", errno);
   if (server == 0) {
     sigset_t none;
@@ -382,13 +387,6 @@ int send_fd(int sock, int fd) {
     if (::poll(&p, 1, 0) > 0 && (p.revents & POLLHUP)) return ESRCH;
     return 0;
   });
-  if (plan.wait_for_parent) {
-    steps.run("wait for mcpcell (cgroup v1)", [&] {
-      char go = 0;
-      ssize_t n = ::recv(plan.sock, &go, 1, 0);
-      return n == 1 && go == 'G' ? 0 : (n < 0 ? errno : ESRCH);
-    });
-  }
   steps.run("map user and group ids (user namespace)", [&] {
     int e = write_file("/proc/self/setgroups", plan.setgroups.data(), plan.setgroups.size());
     if (e == 0) e = write_file("/proc/self/uid_map", plan.uid_map.data(), plan.uid_map.size());
@@ -411,19 +409,20 @@ int send_fd(int sock, int fd) {
     set_name(name, sizeof name, "open ", s.path.c_str());
     steps.run(name, [&] { return open_source(s); });
   }
-  int empty_fs = -1, root = -1;
-  steps.run("prepare masks", [&] {
-    empty_fs = new_fs("tmpfs", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-    if (empty_fs < 0) return -empty_fs;
-    int f = ::openat(empty_fs, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0000);
-    if (f < 0) return errno;
-    ::close(f);
-    return 0;
-  });
+  int root = -1;
   steps.run("mount the new root (tmpfs)", [&] {
     root = new_fs("tmpfs", plan.root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     if (root < 0) return -root;
     return ::move_mount(root, "", AT_FDCWD, kStaging, MOVE_MOUNT_F_EMPTY_PATH) == 0 ? 0 : errno;
+  });
+  // File masks are binds of one empty mode-0 file of the root tmpfs (unlinked once they are in
+  // place). Not a tmpfs of their own: closing a detached mount unmounts it, which waits for an RCU
+  // grace period.
+  steps.run("prepare masks", [&] {
+    int f = ::openat(root, kEmptyMask, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0000);
+    if (f < 0) return errno;
+    ::close(f);
+    return 0;
   });
   int ro_later[64];
   int n_ro_later = 0;
@@ -472,7 +471,7 @@ int send_fd(int sock, int fd) {
           return e ? e : verify(root, rel, s);
         }
         case Op::EmptyFile: {
-          int t = ::open_tree(empty_fs, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+          int t = ::open_tree(root, kEmptyMask, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
           if (t < 0) return errno;
           int e = set_attrs(t, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                                    MOUNT_ATTR_NOEXEC, false);
@@ -506,8 +505,7 @@ int send_fd(int sock, int fd) {
       ::close(ro_later[i]);
       if (e) return e;
     }
-    ::close(empty_fs);
-    return 0;
+    return ::unlinkat(root, kEmptyMask, 0) == 0 ? 0 : errno;
   });
   steps.run("pivot_root", [&] {
     if (::fchdir(root) != 0) return errno;
@@ -524,6 +522,15 @@ int send_fd(int sock, int fd) {
     if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) == 0) return 0;
     return ::chdir(plan.home.c_str()) == 0 ? 0 : errno;
   });
+  // Moving a task between cgroup v1 groups waits for an RCU grace period (milliseconds): mcpcell
+  // does it while this process builds the filesystem, and only init's server fork must come after.
+  if (plan.wait_for_parent) {
+    steps.run("wait for mcpcell (cgroup v1)", [&] {
+      char go = 0;
+      ssize_t n = ::recv(plan.sock, &go, 1, 0);
+      return n == 1 && go == 'G' ? 0 : (n < 0 ? errno : ESRCH);
+    });
+  }
   steps.run("set resource limits", [&] {
     for (const auto& [res, lim] : plan.rlimits)
       if (::setrlimit(static_cast<__rlimit_resource>(res), &lim) != 0) return errno;
