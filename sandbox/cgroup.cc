@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,8 +39,13 @@ bool write_str(const std::string& path, const std::string& v) {
   return ok;
 }
 
-// Mount point of the cgroup2 hierarchy, from mountinfo.
+// Mount point of the cgroup2 hierarchy: the usual places by statfs, else from mountinfo (which the
+// kernel formats for every mount of the namespace: slow on hosts with many mounts).
 std::string cgroup2_mount() {
+  for (const char* p : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs sf;
+    if (::statfs(p, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) return p;
+  }
   std::istringstream in(slurp("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(in, line)) {
@@ -159,7 +166,7 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
     const char* file;
     uint64_t value;
   } wants[] = {{"pids", "pids.max", tasks}, {"memory", "memory.limit_in_bytes", memory_bytes}};
-  std::string info = slurp("/proc/self/mountinfo"), own = slurp("/proc/self/cgroup");
+  std::string info, own = slurp("/proc/self/cgroup");
   std::vector<std::string> made;
   auto undo = [&] {
     for (const auto& d : made) ::rmdir(d.c_str());
@@ -167,9 +174,15 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
     dirs->clear();
   };
   for (const Want& w : wants) {
-    // Mount point: a "cgroup" filesystem whose super options name the controller.
-    std::string mnt;
-    std::istringstream in(info);
+    // Mount point: a "cgroup" filesystem whose super options name the controller; where systemd
+    // puts it, else from mountinfo (read only then: the kernel formats every mount for it).
+    std::string mnt = std::string("/sys/fs/cgroup/") + w.controller;
+    struct statfs sf;
+    if (::statfs(mnt.c_str(), &sf) != 0 || sf.f_type != CGROUP_SUPER_MAGIC) {
+      mnt.clear();
+      if (info.empty()) info = slurp("/proc/self/mountinfo");
+    }
+    std::istringstream in(mnt.empty() ? info : std::string());
     std::string line;
     while (std::getline(in, line)) {
       size_t dash = line.find(" - ");
