@@ -4,7 +4,10 @@
 #      (sandbox::spawn alone), against `bwrap --unshare-all --die-with-parent --new-session` with a
 #      minimal root (/usr read-only, merged-/usr symlinks, fresh /proc and /dev, tmpfs /tmp);
 #   2. time to server-everything's initialize result, through mcpcell vs direct.
-# usage: bench/sandbox/startup.sh [BUILD_DIR]   (default: build)   env RUNS=N (default 50)
+# usage: bench/sandbox/startup.sh [BUILD_DIR]   (default: build)   env RUNS=N (default 50),
+#        BASE_BUILD=DIR adds that build's sandbox-driver and mcpcell (a before/after in the same run),
+#        ROUNDS=N repeats the hyperfine batch N times and reports the median of the per-round medians
+#        (the machine is shared: rounds interleave the commands over time).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
@@ -28,21 +31,32 @@ for d in bin sbin lib lib32 lib64 libx32; do
 done
 bwrap_args+=(--proc /proc --dev /dev --tmpfs /tmp)
 
-echo "== start-up of /bin/true ($runs runs each; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/startup.json" \
-  -n direct "/bin/true" \
-  -n bwrap "bwrap ${bwrap_args[*]} /bin/true" \
-  -n sandbox-driver "$driver -- /bin/true" \
-  -n mcpcell "$mcpcell --name bench-true -- /bin/true" >/dev/null
+rounds="${ROUNDS:-1}"
+cmds=(-n direct "/bin/true" -n bwrap "bwrap ${bwrap_args[*]} /bin/true"
+      -n sandbox-driver "$driver -- /bin/true" -n mcpcell "$mcpcell --name bench-true -- /bin/true")
+if [ -n "${BASE_BUILD:-}" ]; then
+  cmds+=(-n "sandbox-driver(base)" "$BASE_BUILD/sandbox-driver -- /bin/true"
+         -n "mcpcell(base)" "$BASE_BUILD/mcpcell --name bench-true -- /bin/true")
+fi
+echo "== start-up of /bin/true ($rounds x $runs runs each; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+for r in $(seq 1 "$rounds"); do
+  hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/startup.$r.json" "${cmds[@]}" >/dev/null
+done
 node -e '
-  const r = require(process.argv[1]).results;
-  const m = Object.fromEntries(r.map(x => [x.command, x]));
-  for (const x of r) console.log(`${x.command.padEnd(15)} mean ${(x.mean*1e3).toFixed(2)} ms  ` +
-    `median ${(x.median*1e3).toFixed(2)} ms  sd ${(x.stddev*1e3).toFixed(2)} ms`);
-  const ratio = (a) => (m[a].mean / m.bwrap.mean).toFixed(2);
-  console.log(`ratio sandbox-driver/bwrap ${ratio("sandbox-driver")}  (target <= 1.0)`);
+  const rounds = process.argv.slice(1).map(f => require(f).results);
+  const med = (a) => { const s = [...a].sort((x, y) => x - y); const h = s.length >> 1;
+                       return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+  const m = {};
+  for (const r of rounds) for (const x of r) (m[x.command] ||= []).push(x.median * 1e3);
+  for (const [k, v] of Object.entries(m))
+    console.log(`${k.padEnd(21)} median ${med(v).toFixed(2)} ms` +
+                (v.length > 1 ? `  (rounds: ${v.map(x => x.toFixed(1)).join(" ")})` : ""));
+  const ratio = (a) => m[a] ? (med(m[a]) / med(m.bwrap)).toFixed(2) : "-";
+  console.log(`ratio sandbox-driver/bwrap ${ratio("sandbox-driver")}  (target <= 1.0; medians)`);
   console.log(`ratio mcpcell/bwrap        ${ratio("mcpcell")}  (includes relay, audit and filters)`);
-' "$work/startup.json"
+  if (m["sandbox-driver(base)"])
+    console.log(`baseline: sandbox-driver ${ratio("sandbox-driver(base)")}, mcpcell ${ratio("mcpcell(base)")}`);
+' $(for r in $(seq 1 "$rounds"); do echo "$work/startup.$r.json"; done)
 
 everything="$src/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 if [ -f "$everything" ]; then
