@@ -94,6 +94,17 @@ WRITES = {
 # The placeholders mcpcell may create for a missing guarded entry (sandbox/plan.cc kGuarded): an
 # empty file, or for .mcp.json a list of no servers. Their appearance is not an escape.
 PLACEHOLDERS = {'project/.mcp.json': (b'', b'{"mcpServers": {}}\n'), 'project/.envrc': (b'',)}
+# What a writable directory looks like once mcpcell has run a server on it (sandbox/plan.cc).
+PLACEHOLDER_FILES = {'.mcp.json': '{"mcpServers": {}}\n', '.envrc': ''}
+PLACEHOLDER_DIRS = ['.vscode', '.cursor', '.claude', '.gemini']
+
+
+def make_placeholders(d):
+    for name, content in PLACEHOLDER_FILES.items():
+        with open(os.path.join(d, name), 'w') as f:
+            f.write(content)
+    for name in PLACEHOLDER_DIRS:
+        os.makedirs(os.path.join(d, name), exist_ok=True)
 ENV_SECRETS = ['AWS_SECRET_ACCESS_KEY', 'OPENAI_API_KEY', 'GITHUB_TOKEN', 'ANTHROPIC_API_KEY',
                'NPM_TOKEN', 'SSH_AUTH_SOCK', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'DISPLAY']
 
@@ -988,6 +999,9 @@ def fs_server_case(suite, w, case):
         os.makedirs(data)
         with open(os.path.join(data, 'hello.txt'), 'w') as f:
             f.write('hello from the host\n')
+        # Both runs see the directory as it is after mcpcell's first run on it (its placeholders),
+        # so that the listings compare equal.
+        make_placeholders(data)
         w.chown_tree(data)
     steps = [
         {'tool': 'read_text_file', 'arguments': {'path': f'{data}/hello.txt'}},
