@@ -319,15 +319,13 @@ FsPlan plan_filesystem(const PlanInput& in, const FsOps& fs) {
     std::string git = g.path + "/.git";
     FileKind gk = fs.kind(git);
     if (gk == FileKind::Directory) {
-      if (fs.kind(git + "/hooks") == FileKind::Directory) {
+      FileKind hk = fs.kind(git + "/hooks"), ck = fs.kind(git + "/config");
+      if (hk == FileKind::Directory && ck == FileKind::Other) {
         mine.push_back({MountKind::ReadWrite, git, true});
         mine.push_back({MountKind::ReadOnly, git + "/hooks", true});
-        FileKind ck = fs.kind(git + "/config");
-        if (ck == FileKind::Other)
-          mine.push_back({MountKind::ReadOnly, git + "/config", false});
-        else if (ck != FileKind::Missing)
-          ok = false;
+        mine.push_back({MountKind::ReadOnly, git + "/config", false});
       } else {
+        // No hooks directory or no config file to pin (either could be created with code in it).
         mine.push_back({MountKind::ReadOnly, git, true});
       }
     } else if (gk == FileKind::Other) {

@@ -2,6 +2,10 @@
 // downgrades, ordering, and the automatic installation grants.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <map>
 
 #include "sandbox/plan.h"
@@ -377,4 +381,33 @@ TEST(Etc, SynthesizedFilesNameTheUserAndHome) {
 }
 
 }  // namespace
+}  // namespace mcpcell::sandbox
+
+namespace mcpcell::sandbox {
+
+// The real placeholder maker, on a temporary directory: creates what is missing, never follows a
+// symlink (neither a planted leaf nor a swapped parent), and accepts only the kind it was asked for.
+TEST(RealFs, PlaceholdersNeverFollowSymlinks) {
+  char tmpl[] = "/tmp/mcpcell-plan-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string d = tmpl;
+  FsOps fs = real_fs();
+  EXPECT_TRUE(fs.make_placeholder(d + "/.mcp.json", false, "{}\n"));
+  EXPECT_EQ(fs.kind(d + "/.mcp.json"), FileKind::Other);
+  EXPECT_TRUE(fs.make_placeholder(d + "/.vscode", true, ""));
+  EXPECT_EQ(fs.kind(d + "/.vscode"), FileKind::Directory);
+  EXPECT_TRUE(fs.make_placeholder(d + "/.vscode", true, ""));   // already there: fine
+  EXPECT_FALSE(fs.make_placeholder(d + "/.mcp.json", true, ""));  // a file, not a directory
+  ASSERT_EQ(::mkdir((d + "/elsewhere").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink((d + "/elsewhere/target").c_str(), (d + "/.envrc").c_str()), 0);
+  EXPECT_FALSE(fs.make_placeholder(d + "/.envrc", false, ""));  // planted link: not followed
+  EXPECT_EQ(fs.kind(d + "/.envrc"), FileKind::Symlink);
+  EXPECT_EQ(fs.kind(d + "/elsewhere/target"), FileKind::Missing);
+  ASSERT_EQ(::symlink((d + "/elsewhere").c_str(), (d + "/proj").c_str()), 0);
+  EXPECT_FALSE(fs.make_placeholder(d + "/proj/.claude", true, ""));  // swapped parent
+  EXPECT_EQ(fs.kind(d + "/elsewhere/.claude"), FileKind::Missing);
+  std::string cmd = "rm -rf " + d;
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
 }  // namespace mcpcell::sandbox
