@@ -255,7 +255,8 @@ TEST_F(PlanTest, EditorAndAutoRunEntriesOfWritableGrantsStayReadOnly) {
   // Placeholders made only for the missing ones, never in read-only grants.
   std::vector<std::string> want;
   for (const GuardedEntry& e : guarded_entries())
-    if (e.placeholder && std::string(e.name) != ".vscode") want.push_back(std::string("/tmp/work/") + e.name);
+    if (e.placeholder && std::string(e.name) != ".vscode")
+      want.push_back(std::string("/tmp/work/") + e.name);
   EXPECT_EQ(p.placeholders, want);
   EXPECT_EQ(fs.made, want);
   EXPECT_EQ(find(p, "/home/u/project/.mcp.json"), nullptr);
@@ -386,7 +387,8 @@ TEST(Etc, SynthesizedFilesNameTheUserAndHome) {
 namespace mcpcell::sandbox {
 
 // The real placeholder maker, on a temporary directory: creates what is missing, never follows a
-// symlink (neither a planted leaf nor a swapped parent), and accepts only the kind it was asked for.
+// symlink (neither a planted leaf nor a swapped parent), and accepts only the kind it was asked
+// for.
 TEST(RealFs, PlaceholdersNeverFollowSymlinks) {
   char tmpl[] = "/tmp/mcpcell-plan-test-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -396,7 +398,7 @@ TEST(RealFs, PlaceholdersNeverFollowSymlinks) {
   EXPECT_EQ(fs.kind(d + "/.mcp.json"), FileKind::Other);
   EXPECT_TRUE(fs.make_placeholder(d + "/.vscode", true, ""));
   EXPECT_EQ(fs.kind(d + "/.vscode"), FileKind::Directory);
-  EXPECT_TRUE(fs.make_placeholder(d + "/.vscode", true, ""));   // already there: fine
+  EXPECT_TRUE(fs.make_placeholder(d + "/.vscode", true, ""));     // already there: fine
   EXPECT_FALSE(fs.make_placeholder(d + "/.mcp.json", true, ""));  // a file, not a directory
   ASSERT_EQ(::mkdir((d + "/elsewhere").c_str(), 0755), 0);
   ASSERT_EQ(::symlink((d + "/elsewhere/target").c_str(), (d + "/.envrc").c_str()), 0);
