@@ -107,31 +107,71 @@ size_t depth_of(const std::string& p) {
 
 // Relative to HOME. Credential stores, keyrings, mcpcell's and the editors' MCP configuration.
 constexpr const char* kHomeProtected[] = {
-    ".ssh", ".gnupg", ".aws", ".kube", ".config/gcloud", ".docker", ".netrc",
-    ".git-credentials", ".local/share/keyrings", ".password-store", ".npmrc", ".pypirc",
-    ".config/gh", ".cargo/credentials", ".cargo/credentials.toml", ".azure",
-    ".cursor", ".claude", ".claude.json", ".config/Claude", ".codeium", ".continue", ".gemini",
-    ".config/Code/User", ".config/Cursor/User", ".config/zed", ".vscode",
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".kube",
+    ".config/gcloud",
+    ".docker",
+    ".netrc",
+    ".git-credentials",
+    ".local/share/keyrings",
+    ".password-store",
+    ".npmrc",
+    ".pypirc",
+    ".config/gh",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".azure",
+    ".cursor",
+    ".claude",
+    ".claude.json",
+    ".config/Claude",
+    ".codeium",
+    ".continue",
+    ".gemini",
+    ".config/Code/User",
+    ".config/Cursor/User",
+    ".config/zed",
+    ".vscode",
 };
 // Absolute. The host's password hashes and host keys (a root caller is uid 0 inside too).
 constexpr const char* kSystemProtected[] = {
-    "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers",
-    "/etc/sudoers.d", "/etc/ssh", "/var/run/docker.sock", "/etc/ssl/private",
+    "/etc/shadow",    "/etc/gshadow", "/etc/shadow-",         "/etc/gshadow-",    "/etc/sudoers",
+    "/etc/sudoers.d", "/etc/ssh",     "/var/run/docker.sock", "/etc/ssl/private",
 };
 // Relative to HOME: places whose contents run later, outside the sandbox.
 constexpr const char* kHomePersistence[] = {
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc",
-    ".zprofile", ".zshenv", ".zlogin", ".xprofile", ".xsessionrc", ".pam_environment",
-    ".config/systemd", ".config/autostart", ".config/environment.d", ".config/fish",
-    ".gitconfig", ".config/git", ".local/bin", ".local/share/applications", ".config/mcpcell",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".zlogin",
+    ".xprofile",
+    ".xsessionrc",
+    ".pam_environment",
+    ".config/systemd",
+    ".config/autostart",
+    ".config/environment.d",
+    ".config/fish",
+    ".gitconfig",
+    ".config/git",
+    ".local/bin",
+    ".local/share/applications",
+    ".config/mcpcell",
 };
 // At the root of a writable grant: what editors, agents, direnv and git load or run by themselves
 // when the user opens or enters the project. Placeholders only where a missing entry is harmless to
-// the tools that read it (an empty directory, invisible to git; an empty .envrc that direnv blocks
-// until allowed; a .mcp.json listing no servers); the rest are guarded when they exist.
+// the tools that read it (an empty directory, invisible to git; a .mcp.json listing no servers);
+// the rest are guarded when they exist. A new .envrc gets no placeholder: direnv refuses to load an
+// .envrc it has not been allowed to, and an empty one would print "blocked" at every cd.
 const std::vector<GuardedEntry> kGuarded = {
     {".mcp.json", false, true, "{\"mcpServers\": {}}\n"},  // Claude Code's project servers
-    {".envrc", false, true},                               // direnv, on cd
+    {".envrc", false, false},                              // direnv, on cd (once allowed)
     {".vscode", true, true},         // tasks.json runOn folderOpen, mcp.json, settings
     {".cursor", true, true},         // mcp.json, rules
     {".claude", true, true},         // settings.json hooks run commands
@@ -146,8 +186,8 @@ const std::vector<GuardedEntry> kGuarded = {
 // Host trees that are never granted, whatever the profile says.
 constexpr const char* kNeverWithin[] = {"/proc", "/sys", "/dev", "/run"};
 constexpr const char* kNeverExactly[] = {"/", "/tmp", "/var/tmp", "/var", "/etc", "/home"};
-constexpr const char* kSystemDirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                       "/libx32"};
+constexpr const char* kSystemDirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                       "/lib32", "/lib64", "/libx32"};
 
 }  // namespace
 
@@ -179,8 +219,8 @@ std::vector<std::string> persistence_paths(const std::string& home) {
 FsPlan plan_filesystem(const PlanInput& in, const FsOps& fs) {
   FsPlan plan;
   // Protected locations in both spellings: as written, and where their symlinks lead today.
-  std::vector<std::string> prot = protected_paths(in.home, in.state_dir, in.config_dir,
-                                                  in.ssh_auth_sock);
+  std::vector<std::string> prot =
+      protected_paths(in.home, in.state_dir, in.config_dir, in.ssh_auth_sock);
   std::vector<std::string> prot_canon;
   for (const auto& p : prot) {
     prot_canon.push_back(p);
@@ -446,9 +486,9 @@ std::vector<std::string> installation_grants(const std::string& resolved_exe,
 }
 
 bool env_name_forbidden(const std::string& name) {
-  static const char* exact[] = {"SSH_AUTH_SOCK", "SSH_AGENT_PID", "XDG_RUNTIME_DIR", "DISPLAY",
-                                "WAYLAND_DISPLAY", "XAUTHORITY", "GPG_AGENT_INFO",
-                                "LD_PRELOAD", "LD_AUDIT", "HOME", "KRB5CCNAME"};
+  static const char* exact[] = {"SSH_AUTH_SOCK",   "SSH_AGENT_PID", "XDG_RUNTIME_DIR", "DISPLAY",
+                                "WAYLAND_DISPLAY", "XAUTHORITY",    "GPG_AGENT_INFO",  "LD_PRELOAD",
+                                "LD_AUDIT",        "HOME",          "KRB5CCNAME"};
   for (const char* e : exact)
     if (name == e) return true;
   return name.rfind("DBUS_", 0) == 0;
@@ -520,8 +560,9 @@ std::vector<std::pair<std::string, std::string>> synthesize_etc(uid_t uid, gid_t
       {"hosts", "127.0.0.1 localhost mcpcell\n::1 localhost ip6-localhost ip6-loopback\n"},
       // No network yet: the resolver has nowhere to go, and fails fast.
       {"resolv.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"},
-      {"nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
-                        "networks: files\nprotocols: files\nservices: files\n"},
+      {"nsswitch.conf",
+       "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+       "networks: files\nprotocols: files\nservices: files\n"},
   };
 }
 

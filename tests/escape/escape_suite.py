@@ -77,7 +77,9 @@ WRITES = {
     # What editors, agents and direnv load or run by themselves from a project the user opens:
     # mcpcell keeps these read-only at the root of a writable grant (placeholders for missing ones).
     'project-mcp-json': ('project/.mcp.json', False, 'issue'),
-    'project-envrc': ('project/.envrc', False, 'issue'),
+    # A new .envrc is left creatable (no placeholder: direnv loads none it was not allowed to, and
+    # an empty one would print "blocked" at every cd); an existing one is kept read-only.
+    'project-envrc': ('project/.envrc', False, 'extra'),
     'project-vscode-tasks': ('project/.vscode/tasks.json', False, 'issue'),
     'project-vscode-settings': ('project/.vscode/settings.json', True, 'issue'),
     'project-cursor-mcp': ('project/.cursor/mcp.json', False, 'issue'),
@@ -93,9 +95,9 @@ WRITES = {
 }
 # The placeholders mcpcell may create for a missing guarded entry (sandbox/plan.cc kGuarded): an
 # empty file, or for .mcp.json a list of no servers. Their appearance is not an escape.
-PLACEHOLDERS = {'project/.mcp.json': (b'', b'{"mcpServers": {}}\n'), 'project/.envrc': (b'',)}
+PLACEHOLDERS = {'project/.mcp.json': (b'', b'{"mcpServers": {}}\n')}
 # What a writable directory looks like once mcpcell has run a server on it (sandbox/plan.cc).
-PLACEHOLDER_FILES = {'.mcp.json': '{"mcpServers": {}}\n', '.envrc': ''}
+PLACEHOLDER_FILES = {'.mcp.json': '{"mcpServers": {}}\n'}
 PLACEHOLDER_DIRS = ['.vscode', '.cursor', '.claude', '.gemini']
 
 
