@@ -36,6 +36,11 @@ function binOf(pkg, name) {
   const rel = typeof meta.bin === 'string' ? meta.bin : meta.bin[name ?? Object.keys(meta.bin)[0]];
   return path.join(NODE_MODULES, pkg, rel);
 }
+// The package's own files (not its dependencies): a server must not write into its package.
+function listing(pkg) {
+  const root = path.join(NODE_MODULES, pkg);
+  return fs.readdirSync(root, { recursive: true }).filter((f) => !f.split(path.sep).includes('node_modules')).sort();
+}
 const versionOf = (pkg) =>
   JSON.parse(fs.readFileSync(path.join(NODE_MODULES, pkg, 'package.json'), 'utf8')).version;
 
@@ -71,6 +76,13 @@ const SERVERS = [
     api: 'api.linear.app', calls: [{ tool: 'linear_getViewer', args: {}, fails: true }] },
   { profile: 'notion', pkg: '@notionhq/notion-mcp-server', env: { NOTION_TOKEN: 'ntn_fake' },
     api: 'api.notion.com', calls: [{ tool: 'API-get-self', args: {}, fails: true }] },
+  // postgres and redis: the URL argument's host:port is the allow entry (${host:arg:1}).
+  { profile: 'postgres', pkg: '@modelcontextprotocol/server-postgres',
+    args: ['postgresql://reader@db.mcpcell-test.example:5432/app'], api: 'db.mcpcell-test.example',
+    calls: [{ tool: 'query', args: { sql: 'SELECT 1' }, fails: true }] },
+  // The redis server connects before it answers initialize, retrying for a minute.
+  { profile: 'redis', pkg: '@modelcontextprotocol/server-redis', args: ['redis://cache.mcpcell-test.example:6379'],
+    api: 'cache.mcpcell-test.example', initFails: true },
   { profile: 'sentry', pkg: '@sentry/mcp-server', env: { SENTRY_ACCESS_TOKEN: 'fake' }, api: 'sentry.io',
     calls: [{ tool: 'find_organizations', args: {}, fails: true }] },
   { profile: 'slack', pkg: '@modelcontextprotocol/server-slack', env: { SLACK_BOT_TOKEN: 'xoxb-fake', SLACK_TEAM_ID: 'T0000' },
@@ -168,6 +180,7 @@ describe('shipped profiles with their real npm servers', { concurrency: 2 }, () 
   for (const s of SERVERS) {
     test(`${s.profile} (${s.pkg}@${versionOf(s.pkg)})`, async (t) => {
       if (sandboxSkip) return t.skip(sandboxSkip);
+      const files = listing(s.pkg);
       const run = await start(s, [], { raw: !!s.initFails });
       const { client } = run;
       try {
@@ -231,10 +244,80 @@ describe('shipped profiles with their real npm servers', { concurrency: 2 }, () 
           assert.ok(deny, `no net.deny for ${DENIED_HOST}`);
         }
         assert.ok(!run.audit().some((r) => r.event === 'net.allow' && r.host === DENIED_HOST));
+        assert.deepEqual(listing(s.pkg), files, 'the server wrote into its package directory');
       } finally {
         if (client) await client.close().catch(() => {});
         if (run.line) { run.line.kill('SIGKILL'); await run.line.exit().catch(() => {}); }
       }
     });
   }
+});
+
+// The checks above can fail: the same probe, run the same way, sees through a missing boundary.
+describe('the denied actions are real (each check fails without its boundary)', () => {
+  const row = (profile) => SERVERS.find((s) => s.profile === profile);
+
+  for (const name of ['sequential-thinking', 'github']) {
+    test(`${name} with --no-sandbox: the probe reads the key and sees the unlisted variable`, async (t) => {
+      if (sandboxSkip) return t.skip(sandboxSkip);
+      const run = await start(row(name), ['--no-sandbox']);
+      try {
+        await run.client.connect(run.transport, { timeout: 30000 });
+        const rep = await waitProbe(run);
+        assert.ok(rep, run.stderr());
+        assert.match(rep.ssh, /^read \d+ bytes$/);
+        assert.equal(rep.secret, true);
+      } finally {
+        await run.client.close().catch(() => {});
+      }
+    });
+  }
+
+  test('github with the probe host added by --allow-net: it passes the allowlist', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    const run = await start(row('github'), ['--allow-net', `${DENIED_HOST}:443`]);
+    try {
+      await run.client.connect(run.transport, { timeout: 30000 });
+      assert.ok(await waitProbe(run), run.stderr());
+      const through = await waitRecord(run, (r) => r.host === DENIED_HOST &&
+        (r.event === 'net.allow' || (r.event === 'net.deny' && r.via === 'connect')));
+      assert.ok(through, JSON.stringify(run.audit().filter((r) => r.event.startsWith('net.'))));
+      assert.ok(!run.audit().some((r) => r.event === 'net.deny' && r.host === DENIED_HOST && r.via === 'dns'));
+    } finally {
+      await run.client.close().catch(() => {});
+    }
+  });
+});
+
+// Profiles of servers that read the user's own configuration: HOME in the sandbox is the private
+// state directory, so the profile must point the server back at the real file it grants.
+describe('profiles that hand a server its configuration', () => {
+  test('cloudflare: the wrangler login in ~/.config/.wrangler is found (read-only)', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    const s = { profile: 'cloudflare', pkg: '@cloudflare/mcp-server-cloudflare', args: ['run', '0123456789abcdef'] };
+    const run = await start(s);
+    const toml = path.join(run.h.home, '.config/.wrangler/config/default.toml');
+    fs.mkdirSync(path.dirname(toml), { recursive: true });
+    fs.writeFileSync(toml, 'oauth_token = "wrangler-login"\nexpiration_time = "2099-01-01T00:00:00.000Z"\n');
+    try {
+      await run.client.connect(run.transport, { timeout: 30000 });
+      assert.match(run.stderr(), /Config loaded: \{"accountId":"✓","apiToken":"✓"\}/, run.stderr());
+    } finally {
+      await run.client.close().catch(() => {});
+    }
+  });
+
+  test('git: the real git reads ~/.gitconfig through the git profile', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    const h = tempHome('mcpcell-live-git-');
+    homes.push(h);
+    fs.writeFileSync(path.join(h.home, '.gitconfig'), '[user]\n\tname = Sandboxed Tester\n');
+    const git = spawnSync('/bin/sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    if (!git) return t.skip('git is not installed');
+    // stdout is the MCP channel (mcpcell drops lines that are not JSON-RPC): answer on stderr.
+    const r = spawnSync(MCPCELL, ['--profile', 'git', '--', '/bin/sh', '-c', `${git} config --global user.name >&2`],
+      { env: h.env, cwd: h.root, encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^Sandboxed Tester$/m);
+  });
 });
