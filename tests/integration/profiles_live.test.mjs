@@ -10,11 +10,13 @@
 // absent (while the profile's token variable is present), and a host the profile does not list is
 // refused and recorded as net.deny. The run adds only what the probe itself needs (read access to
 // its own file and NODE_OPTIONS), none of which touches those three checks. The last tests show
-// each check can fail: with --no-sandbox, or with the host added by --allow-net.
+// each check can fail: with --no-sandbox, or with the host added by --allow-net. The postgres server
+// also runs against a real throwaway database (when PostgreSQL is installed).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { MCPCELL, SOURCE, NODE, NODE_MODULES, tempHome } from './lib/env.mjs';
@@ -321,3 +323,74 @@ describe('profiles that hand a server its configuration', () => {
     assert.match(r.stderr, /^Sandboxed Tester$/m);
   });
 });
+
+// A real database for the postgres server: a throwaway cluster on the host's 127.0.0.1. The
+// profile's ${host:arg:1} turns the URL's localhost:PORT into the one allow entry.
+describe('postgres against a real database', () => {
+  const which = (c) => spawnSync('/bin/sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim();
+  const initdb = which('initdb');
+  const pgCtl = which('pg_ctl');
+  const pgSkip = !initdb || !pgCtl ? 'PostgreSQL (initdb, pg_ctl) is not installed' : false;
+  let dir, port, asUser = [];
+
+  before(async () => {
+    if (pgSkip || sandboxSkip) return;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpcell-pg-'));
+    // initdb refuses to run as root; the cluster then belongs to nobody.
+    if (process.getuid() === 0) {
+      fs.chmodSync(dir, 0o777);
+      asUser = ['runuser', '-u', 'nobody', '--'];
+    }
+    const run = (argv) => {
+      const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60000 });
+      assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}${r.stdout}`);
+    };
+    run([...asUser, initdb, '-D', path.join(dir, 'data'), '-U', 'tester', '--auth=trust']);
+    port = await freePort();
+    run([...asUser, pgCtl, '-D', path.join(dir, 'data'), '-l', path.join(dir, 'log'), '-w',
+      '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
+  });
+  after(() => {
+    if (!dir) return;
+    const stop = [...asUser, pgCtl, '-D', path.join(dir, 'data'), '-m', 'immediate', 'stop'];
+    spawnSync(stop[0], stop.slice(1));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('queries work, writes are refused, only the URL\'s host:port is reachable', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    if (pgSkip) return t.skip(pgSkip);
+    const s = { profile: 'postgres', pkg: '@modelcontextprotocol/server-postgres',
+      args: [`postgresql://tester@localhost:${port}/postgres`] };
+    const run = await start(s);
+    try {
+      await run.client.connect(run.transport, { timeout: 30000 });
+      const q = await run.client.callTool({ name: 'query', arguments: { sql: 'SELECT 40 + 2 AS answer' } });
+      assert.ok(!q.isError, text(q) + run.stderr());
+      assert.match(text(q), /"answer": 42/);
+      // The server wraps every query in a READ ONLY transaction.
+      const w = await callExpectingError(run.client, 'query', { sql: 'CREATE TABLE planted (x int)' });
+      assert.match(w, /read-only/);
+      assert.equal(run.audit().find((r) => r.event === 'session.start').profile, 'postgres');
+      const allow = await waitRecord(run, (r) => r.event === 'net.allow' && r.port === port);
+      assert.ok(allow, JSON.stringify(run.audit().filter((r) => r.event.startsWith('net.'))));
+      const rep = await waitProbe(run);
+      assert.ok(rep, run.stderr());
+      assert.doesNotMatch(rep.ssh, /^read/);
+      assert.equal(rep.secret, false);
+      assert.notEqual(rep.net, 'connected');
+      assert.ok(await waitRecord(run, (r) => r.event === 'net.deny' && r.host === DENIED_HOST));
+    } finally {
+      await run.client.close().catch(() => {});
+    }
+  });
+});
+
+async function freePort() {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
