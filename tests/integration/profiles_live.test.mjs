@@ -394,3 +394,36 @@ async function freePort() {
   await new Promise((r) => srv.close(r));
   return port;
 }
+
+// Servers that cannot run here still get their profile by matching. PyPI is unreachable from the
+// test machine, and these npm packages are left out of package.json (docs/profiles.md says why),
+// so this checks what can be checked without them: the launch command an editor would use picks
+// the right profile, and that profile resolves and passes `profile check`.
+describe('servers not installed here: matching and resolution', () => {
+  const NOT_INSTALLED = [
+    ['time', ['uvx', 'mcp-server-time', '--local-timezone', 'Europe/Paris']],
+    ['fetch', ['uvx', 'mcp-server-fetch']],
+    ['git', ['uvx', 'mcp-server-git', '--repository', '.']],
+    ['sqlite', ['uvx', 'mcp-server-sqlite', '--db-path', './data/app.db']],
+    ['aws-documentation', ['uvx', 'awslabs.aws-documentation-mcp-server@latest']],
+    ['playwright', ['npx', '-y', '@playwright/mcp@latest']],
+    ['puppeteer', ['npx', '-y', '@modelcontextprotocol/server-puppeteer']],
+    ['kubernetes', ['npx', '-y', 'mcp-server-kubernetes']],
+    ['mongodb', ['npx', '-y', 'mongodb-mcp-server']],
+    ['linear', ['npx', '-y', 'linear-mcp-server']],
+  ];
+  for (const [profile, argv] of NOT_INSTALLED) {
+    test(`${argv.slice(0, 3).join(' ')} gets ${profile}`, () => {
+      const h = tempHome('mcpcell-live-match-');
+      homes.push(h);
+      const r = spawnSync(MCPCELL, ['profile', 'show', '--json', '--', ...argv],
+        { env: h.env, cwd: h.root, encoding: 'utf8', timeout: 60000 });
+      assert.equal(r.status, 0, r.stderr);
+      const shown = JSON.parse(r.stdout);
+      assert.equal(shown.profile, profile, shown.chosen_by);
+      const c = spawnSync(MCPCELL, ['profile', 'check', path.join(SOURCE, 'profiles', `${profile}.json`)],
+        { env: h.env, encoding: 'utf8' });
+      assert.equal(c.status, 0, c.stderr);
+    });
+  }
+});
