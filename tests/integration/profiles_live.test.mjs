@@ -406,7 +406,6 @@ describe('servers not installed here: matching and resolution', () => {
     ['git', ['uvx', 'mcp-server-git', '--repository', '.']],
     ['sqlite', ['uvx', 'mcp-server-sqlite', '--db-path', './data/app.db']],
     ['aws-documentation', ['uvx', 'awslabs.aws-documentation-mcp-server@latest']],
-    ['playwright', ['npx', '-y', '@playwright/mcp@latest']],
     ['puppeteer', ['npx', '-y', '@modelcontextprotocol/server-puppeteer']],
     ['kubernetes', ['npx', '-y', 'mcp-server-kubernetes']],
     ['mongodb', ['npx', '-y', 'mongodb-mcp-server']],
@@ -426,4 +425,52 @@ describe('servers not installed here: matching and resolution', () => {
       assert.equal(c.status, 0, c.stderr);
     });
   }
+});
+
+// Playwright with the system's Chromium (the profile's browser download is not something a test
+// should do): a page renders, its output lands in the private home, and the browser cannot reach
+// a service on the host's loopback — `*:443`/`*:80` mean public hosts only.
+describe('playwright with the system Chromium', () => {
+  // Debian's /usr/bin/chromium is a wrapper script that reads /proc/cpuinfo, which the sandbox's
+  // /proc does not have; the binary itself runs.
+  const CHROMIUM = '/usr/lib/chromium/chromium';
+  const skip = !fs.existsSync(CHROMIUM) ? `no system Chromium at ${CHROMIUM}` : false;
+
+  test('renders a page; loopback services stay out of reach', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    if (skip) return t.skip(skip);
+    const { createServer } = await import('node:http');
+    let hits = 0;
+    const srv = createServer((req, res) => { hits++; res.end('<h1>host loopback service</h1>'); });
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const s = { profile: 'playwright', pkg: '@playwright/mcp',
+      args: ['--headless', '--browser', 'chromium', '--executable-path', CHROMIUM, '--isolated'] };
+    const run = await start(s);
+    try {
+      await run.client.connect(run.transport, { timeout: 30000 });
+      const nav = await run.client.callTool({ name: 'browser_navigate',
+        arguments: { url: 'data:text/html,<h1>hello from the sandbox</h1>' } }, undefined, { timeout: 60000 });
+      assert.ok(!nav.isError, text(nav).slice(0, 3000));
+      const h1 = await run.client.callTool({ name: 'browser_evaluate',
+        arguments: { function: "() => document.querySelector('h1').textContent" } });
+      assert.match(text(h1), /hello from the sandbox/);
+      assert.equal(run.audit().find((r) => r.event === 'session.start').profile, 'playwright');
+      const out = path.join(run.h.stateDir, 'homes/@playwright__mcp/playwright-output');
+      assert.ok(fs.existsSync(out) && fs.readdirSync(out).length > 0, `nothing in ${out}`);
+
+      const port = srv.address().port;
+      const local = await run.client.callTool({ name: 'browser_navigate',
+        arguments: { url: `http://127.0.0.1:${port}/` } }, undefined, { timeout: 60000 });
+      assert.doesNotMatch(text(local), /host loopback service/);
+      assert.equal(hits, 0, 'the browser reached a service on the host loopback');
+
+      const rep = await waitProbe(run);
+      assert.ok(rep, run.stderr());
+      assert.doesNotMatch(rep.ssh, /^read/);
+      assert.equal(rep.secret, false);
+    } finally {
+      await run.client.close().catch(() => {});
+      srv.close();
+    }
+  });
 });
