@@ -120,17 +120,17 @@ std::string derive_server_name(const std::vector<std::string>& argv) {
         if (a == "-c" || a == "-e" || a == "--eval") break;  // inline code: name the interpreter
         if (a == "run" && (tool == "deno" || tool == "bun")) continue;
         if (is_flag(a)) continue;
-        name = strip_extension(basename_of(a));
-        if (name == "index" || name == "main" || name == "server" || name == "cli") {
-          // dist/index.js says little; use the package directory when the path has one.
-          std::string_view path = a;
-          size_t nm = path.rfind("node_modules/");
-          if (nm != std::string_view::npos) {
-            std::string_view rest = path.substr(nm + 13);
-            size_t cut = rest.starts_with('@') ? rest.find('/', rest.find('/') + 1) : rest.find('/');
-            name = std::string(rest.substr(0, cut));
-          }
+        // A script inside an installed package is named by the package, whatever the file is
+        // called: packages ship dist/stdio.cjs, dist/bin.js, build/index.js, and two servers
+        // named after such a file would share a HOME and pins.
+        std::string_view path = a;
+        size_t nm = path.rfind("node_modules/");
+        if (nm != std::string_view::npos && (nm == 0 || path[nm - 1] == '/')) {
+          std::string_view rest = path.substr(nm + 13);
+          size_t cut = rest.starts_with('@') ? rest.find('/', rest.find('/') + 1) : rest.find('/');
+          if (cut != std::string_view::npos) name = std::string(rest.substr(0, cut));
         }
+        if (name.empty()) name = strip_extension(basename_of(a));
         break;
       }
     }
