@@ -1,43 +1,42 @@
 #include "io/digest.h"
 
-#include <openssl/evp.h>
+// OpenSSL 3 deprecates the one-shot SHA256_* functions in favour of EVP, but EVP initialises the
+// provider machinery first, which alone keeps ~1.8 MB of libcrypto resident in every session (the
+// relay's memory budget is 10 MB). The low-level functions run the same SHA-NI/AVX code.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <cstdlib>
 
 namespace mcpcell {
+
+static_assert(sizeof(Sha256::State) >= sizeof(SHA256_CTX), "Sha256::State too small");
+static_assert(alignof(Sha256::State) >= alignof(SHA256_CTX), "Sha256::State misaligned");
+
 namespace {
-
-// EVP_sha256() makes OpenSSL 3 look the algorithm up in its provider on every EVP_DigestInit;
-// an explicitly fetched EVP_MD does not.
-const EVP_MD* sha256_md() {
-  static EVP_MD* md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (m == nullptr) std::abort();  // libcrypto without SHA-256: nothing can be audited
-    return m;
-  }();
-  return md;
+SHA256_CTX* ctx(Sha256::State& s) {
+  return reinterpret_cast<SHA256_CTX*>(s.bytes);
 }
-
-// Re-initialising a context with the digest it already holds reuses its state, no allocation.
-EVP_MD_CTX* thread_ctx() {
-  struct Ctx {
-    EVP_MD_CTX* c = EVP_MD_CTX_new();
-    ~Ctx() { EVP_MD_CTX_free(c); }
-  };
-  thread_local Ctx ctx;
-  return ctx.c;
-}
-
 }  // namespace
 
-Sha256Digest sha256(std::initializer_list<std::string_view> parts) {
-  EVP_MD_CTX* c = thread_ctx();
+Sha256::Sha256() {
+  SHA256_Init(ctx(state_));
+}
+
+void Sha256::update(std::string_view data) {
+  SHA256_Update(ctx(state_), data.data(), data.size());
+}
+
+Sha256Digest Sha256::final() {
   Sha256Digest out{};
-  unsigned int len = 0;
-  if (c == nullptr || EVP_DigestInit_ex2(c, sha256_md(), nullptr) != 1) std::abort();
-  for (std::string_view p : parts) EVP_DigestUpdate(c, p.data(), p.size());
-  EVP_DigestFinal_ex(c, out.data(), &len);
+  SHA256_Final(out.data(), ctx(state_));
   return out;
+}
+
+Sha256Digest sha256(std::initializer_list<std::string_view> parts) {
+  Sha256 h;
+  for (std::string_view p : parts) h.update(p);
+  return h.final();
 }
 
 std::string hex_encode(const unsigned char* p, size_t n) {

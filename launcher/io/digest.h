@@ -1,7 +1,6 @@
-// SHA-256 and HMAC-SHA256 for the audit trail's chain and fingerprints. Both run once or twice per
-// relayed message, so they keep OpenSSL's per-call costs off the data path: the digest is fetched
-// from the provider once, each thread reuses one context, and the HMAC key's pads are computed
-// once.
+// SHA-256 and HMAC-SHA256 for the audit trail's chain and fingerprints, and for pinned files. They
+// run once or twice per relayed message, so they keep OpenSSL's per-call costs off the data path:
+// no provider lookup or context allocation per call, and the HMAC key's pads are computed once.
 #pragma once
 
 #include <array>
@@ -14,6 +13,20 @@
 namespace mcpcell {
 
 using Sha256Digest = std::array<unsigned char, 32>;
+
+// Streaming SHA-256.
+class Sha256 {
+ public:
+  struct State {
+    alignas(8) unsigned char bytes[112];  // an OpenSSL SHA256_CTX, kept out of this header
+  };
+  Sha256();
+  void update(std::string_view data);
+  Sha256Digest final();
+
+ private:
+  State state_;
+};
 
 // SHA-256 of the concatenation of `parts`.
 Sha256Digest sha256(std::initializer_list<std::string_view> parts);

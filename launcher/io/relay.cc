@@ -13,6 +13,7 @@
 #include "io/relay.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -163,7 +164,9 @@ class Relay::Impl : public FilterContext {
   int client_out_flags_ = -1;  // original flags to restore, when we changed them
   int client_out_reopened_ = -1;
   std::string err_buf_;
-  std::string read_buf_;
+  // Not a std::string: resizing one writes every byte, and 1 MiB of zeros would stay resident in
+  // sessions whose messages are a few hundred bytes. Pages of this one are touched only by reads.
+  std::unique_ptr<char[]> read_buf_;
   std::unique_ptr<BackgroundMac> line_mac_;
 
   std::unordered_map<std::string, Pending> pending_[2];  // by Direction of the request
@@ -246,7 +249,7 @@ void Relay::Impl::rewatch(Sink& s, uint64_t tag) {
 void Relay::Impl::read_from(Direction dir) {
   Source& src = dir == Direction::c2s ? client_in_ : server_out_;
   if (!src.open) return;
-  ssize_t n = ::read(src.fd, read_buf_.data(), read_buf_.size());
+  ssize_t n = ::read(src.fd, read_buf_.get(), kReadChunk);
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return;
     n = 0;  // treat read errors as end of stream
@@ -264,7 +267,7 @@ void Relay::Impl::read_from(Direction dir) {
     return;
   }
   to_client_.corked = to_server_.corked = true;
-  framer_[static_cast<int>(dir)].feed(std::string_view(read_buf_.data(), static_cast<size_t>(n)),
+  framer_[static_cast<int>(dir)].feed(std::string_view(read_buf_.get(), static_cast<size_t>(n)),
                                       [&](const FrameEvent& ev) { on_frame(dir, ev); });
   uncork(to_server_);
   uncork(to_client_);
@@ -710,7 +713,7 @@ void Relay::Impl::on_timers() {
 
 int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string* reason) {
   child_ = child;
-  read_buf_.resize(kReadChunk);
+  read_buf_.reset(new char[kReadChunk]);
   ep_ = ::epoll_create1(EPOLL_CLOEXEC);
 
   sigset_t mask;
@@ -740,6 +743,9 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
   if (child_.notify_fd >= 0) watch(child_.notify_fd, kNotify, EPOLLIN);
 
   chain_.start(*this);
+  // Setup parsed profiles and rule files and loaded the scan database; give back the heap it
+  // freed, so the session's resident set is what relaying needs.
+  ::malloc_trim(0);
 
   epoll_event events[16];
   for (;;) {

@@ -2,7 +2,6 @@
 
 #include "io/paths.h"
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>

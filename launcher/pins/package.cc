@@ -8,10 +8,9 @@
 #include <cctype>
 
 #include "core/identity.h"
+#include "io/digest.h"
 #include "io/paths.h"
 #include "pins/canonical.h"
-
-#include <openssl/evp.h>
 
 namespace mcpcell::pins {
 namespace fs = std::filesystem;
@@ -20,29 +19,17 @@ using nlohmann::json;
 namespace {
 
 std::string hash_fd(int fd) {
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+  Sha256 h;
   std::vector<char> buf(1 << 20);
-  bool ok = true;
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ok = false;
-    if (n <= 0) break;
-    EVP_DigestUpdate(md, buf.data(), static_cast<size_t>(n));
+    if (n < 0) return "";
+    if (n == 0) break;
+    h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md, out, &len);
-  EVP_MD_CTX_free(md);
-  if (!ok) return "";
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < len; ++i) {
-    s.push_back(hex[out[i] >> 4]);
-    s.push_back(hex[out[i] & 15]);
-  }
-  return s;
+  Sha256Digest d = h.final();
+  return hex_encode(d.data(), d.size());
 }
 
 json identity_of(const struct stat& st) {
