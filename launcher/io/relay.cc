@@ -34,7 +34,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 1u << 20;
 constexpr size_t kBackpressure = 1u << 20;  // pause the feeding side past this much queued output:
                                             // the pipes hold the rest, not our heap
 constexpr size_t kMaxTracked = 65536;       // outstanding requests remembered per direction
@@ -58,15 +57,26 @@ enum Tag : uint64_t {
   kNotify
 };
 
+// What an output stream did not take yet: a copy, or a line (with its '\n') still in the buffer of
+// the framer that read it.
+struct Chunk {
+  std::string owned;
+  std::string_view lent;
+  std::string_view bytes() const { return lent.data() != nullptr ? lent : std::string_view(owned); }
+};
+
 // An output stream with a queue for what the fd did not take yet.
 struct Sink {
   int fd = -1;
   bool pollable = true;  // registered with epoll (false for ttys and regular files: blocking)
   bool registered = false;
   bool broken = false;  // EPIPE or similar: the reader is gone
-  std::deque<std::string> queue;
+  std::deque<Chunk> queue;
   size_t head_off = 0;
   size_t bytes = 0;
+  // Queued lines that are views into the reading framer's buffer: that direction must not read
+  // (which could move them) until they are written.
+  size_t lent = 0;
   // While a read is being taken apart, small lines gather here and go out in one write: a burst
   // of sixteen responses costs the receiver one wake-up instead of sixteen.
   bool corked = false;
@@ -133,7 +143,10 @@ class Relay::Impl : public FilterContext {
   void correlate(Message& m);
   void deliver(Direction dir, std::string_view line);  // to the receiver of `dir`
   void enqueue(Sink& s, std::string line);
-  void write_line(Sink& s, std::string_view line);
+  // `from`: the framer whose buffer `line` may lie in, followed by its '\n'; it is then queued
+  // without a copy if the fd does not take it at once.
+  void write_line(Sink& s, std::string_view line, const LineFramer* from = nullptr);
+  void queue_rest(Sink& s, std::string_view line, size_t done, bool lend);
   void flush(Sink& s);
   void uncork(Sink& s);
   void read_stderr();
@@ -164,9 +177,6 @@ class Relay::Impl : public FilterContext {
   int client_out_flags_ = -1;  // original flags to restore, when we changed them
   int client_out_reopened_ = -1;
   std::string err_buf_;
-  // Not a std::string: resizing one writes every byte, and 1 MiB of zeros would stay resident in
-  // sessions whose messages are a few hundred bytes. Pages of this one are touched only by reads.
-  std::unique_ptr<char[]> read_buf_;
   std::unique_ptr<BackgroundMac> line_mac_;
 
   std::unordered_map<std::string, Pending> pending_[2];  // by Direction of the request
@@ -248,14 +258,16 @@ void Relay::Impl::rewatch(Sink& s, uint64_t tag) {
 
 void Relay::Impl::read_from(Direction dir) {
   Source& src = dir == Direction::c2s ? client_in_ : server_out_;
-  if (!src.open) return;
-  ssize_t n = ::read(src.fd, read_buf_.get(), kReadChunk);
+  LineFramer& framer = framer_[static_cast<int>(dir)];
+  if (!src.open || (dir == Direction::c2s ? to_server_ : to_client_).lent > 0) return;
+  LineFramer::Space space = framer.space();
+  ssize_t n = ::read(src.fd, space.data, space.size);
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return;
     n = 0;  // treat read errors as end of stream
   }
   if (n == 0) {
-    framer_[static_cast<int>(dir)].finish([&](const FrameEvent& ev) { on_frame(dir, ev); });
+    framer.finish([&](const FrameEvent& ev) { on_frame(dir, ev); });
     src.open = false;
     if (src.pollable) ::epoll_ctl(ep_, EPOLL_CTL_DEL, src.fd, nullptr);
     if (dir == Direction::c2s) {
@@ -267,8 +279,7 @@ void Relay::Impl::read_from(Direction dir) {
     return;
   }
   to_client_.corked = to_server_.corked = true;
-  framer_[static_cast<int>(dir)].feed(std::string_view(read_buf_.get(), static_cast<size_t>(n)),
-                                      [&](const FrameEvent& ev) { on_frame(dir, ev); });
+  framer.commit(static_cast<size_t>(n), [&](const FrameEvent& ev) { on_frame(dir, ev); });
   uncork(to_server_);
   uncork(to_client_);
 }
@@ -433,7 +444,8 @@ void Relay::Impl::on_oversize(Direction dir, std::string_view prefix, size_t siz
 }
 
 void Relay::Impl::deliver(Direction dir, std::string_view line) {
-  write_line(dir == Direction::c2s ? to_server_ : to_client_, line);
+  write_line(dir == Direction::c2s ? to_server_ : to_client_, line,
+             &framer_[static_cast<int>(dir)]);
 }
 
 void Relay::Impl::enqueue(Sink& s, std::string line) {
@@ -443,12 +455,12 @@ void Relay::Impl::enqueue(Sink& s, std::string line) {
     return;
   }
   s.bytes += line.size();
-  s.queue.push_back(std::move(line));
+  s.queue.push_back(Chunk{std::move(line), {}});
 }
 
 // Writes line + '\n' directly when nothing is queued (the common case: no copy), and queues what
 // the fd did not take.
-void Relay::Impl::write_line(Sink& s, std::string_view line) {
+void Relay::Impl::write_line(Sink& s, std::string_view line, const LineFramer* from) {
   if (s.broken || s.fd < 0) return;
   if (s.corked && line.size() < kCorkMax) {
     s.cork.append(line);
@@ -456,17 +468,17 @@ void Relay::Impl::write_line(Sink& s, std::string_view line) {
     return;
   }
   if (!s.cork.empty()) uncork(s);  // keep the order: what gathered goes first
+  bool lend = from != nullptr && from->holds(line.data(), line.size() + 1) &&
+              line.data()[line.size()] == '\n';
   if (!s.empty()) {
-    std::string copy;
-    copy.reserve(line.size() + 1);
-    copy.append(line);
-    copy.push_back('\n');
-    s.bytes += copy.size();
-    s.queue.push_back(std::move(copy));
+    queue_rest(s, line, 0, lend);
     return;
   }
-  iovec iov[2] = {{const_cast<char*>(line.data()), line.size()}, {const_cast<char*>("\n"), 1}};
-  size_t total = line.size() + 1, done = 0;
+  // A lent line is written with the '\n' that follows it; a copy gets one from here.
+  const size_t first = line.size() + (lend ? 1 : 0), total = line.size() + 1;
+  iovec iov[2] = {{const_cast<char*>(line.data()), first},
+                  {const_cast<char*>("\n"), total - first}};
+  size_t done = 0;
   for (;;) {
     ssize_t n = ::writev(s.fd, iov, 2);
     if (n < 0 && errno == EINTR) continue;
@@ -476,26 +488,33 @@ void Relay::Impl::write_line(Sink& s, std::string_view line) {
       return;
     }
     done += static_cast<size_t>(n);
-    if (done == total || !s.pollable) {
-      if (done == total) return;
-    }
     if (done == total) return;
-    // Partial write: advance the iovecs and, for blocking fds, keep writing.
-    if (done < line.size()) {
+    if (s.pollable) break;
+    // A blocking fd took part of it: write the rest.
+    if (done < first) {
       iov[0].iov_base = const_cast<char*>(line.data() + done);
-      iov[0].iov_len = line.size() - done;
+      iov[0].iov_len = first - done;
     } else {
       iov[0].iov_len = 0;
       iov[1].iov_len = total - done;
     }
-    if (s.pollable) break;
   }
-  std::string rest;
-  rest.reserve(total - done);
-  if (done < line.size()) rest.append(line.substr(done));
-  rest.push_back('\n');
-  s.bytes += rest.size();
-  s.queue.push_back(std::move(rest));
+  queue_rest(s, line, done, lend);
+}
+
+void Relay::Impl::queue_rest(Sink& s, std::string_view line, size_t done, bool lend) {
+  size_t rest = line.size() + 1 - done;
+  s.bytes += rest;
+  if (lend) {
+    s.queue.push_back(Chunk{{}, std::string_view(line.data() + done, rest)});
+    ++s.lent;
+    return;
+  }
+  std::string copy;
+  copy.reserve(rest);
+  if (done < line.size()) copy.append(line.substr(done));
+  copy.push_back('\n');
+  s.queue.push_back(Chunk{std::move(copy), {}});
 }
 
 void Relay::Impl::uncork(Sink& s) {
@@ -506,14 +525,14 @@ void Relay::Impl::uncork(Sink& s) {
     return;
   }
   s.bytes += s.cork.size();
-  s.queue.push_back(std::move(s.cork));
+  s.queue.push_back(Chunk{std::move(s.cork), {}});
   s.cork = std::string();
   flush(s);
 }
 
 void Relay::Impl::flush(Sink& s) {
   while (!s.empty() && !s.broken) {
-    std::string& front = s.queue.front();
+    std::string_view front = s.queue.front().bytes();
     ssize_t n = ::write(s.fd, front.data() + s.head_off, front.size() - s.head_off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
@@ -524,12 +543,14 @@ void Relay::Impl::flush(Sink& s) {
     s.head_off += static_cast<size_t>(n);
     s.bytes -= static_cast<size_t>(n);
     if (s.head_off == front.size()) {
+      if (s.queue.front().lent.data() != nullptr) --s.lent;
       s.queue.pop_front();
       s.head_off = 0;
     }
   }
   if (s.broken) {
     s.queue.clear();
+    s.lent = 0;
     s.bytes = 0;
     s.head_off = 0;
   }
@@ -675,8 +696,8 @@ void Relay::Impl::update_backpressure() {
     ev.data.u64 = tag;
     ::epoll_ctl(ep_, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, src.fd, &ev);
   };
-  set(client_in_, kClientIn, to_server_.bytes > kBackpressure);
-  set(server_out_, kServerOut, to_client_.bytes > kBackpressure);
+  set(client_in_, kClientIn, to_server_.bytes > kBackpressure || to_server_.lent > 0);
+  set(server_out_, kServerOut, to_client_.bytes > kBackpressure || to_client_.lent > 0);
 }
 
 int Relay::Impl::next_timeout_ms() const {
@@ -713,7 +734,6 @@ void Relay::Impl::on_timers() {
 
 int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string* reason) {
   child_ = child;
-  read_buf_.reset(new char[kReadChunk]);
   ep_ = ::epoll_create1(EPOLL_CLOEXEC);
 
   sigset_t mask;
@@ -815,7 +835,7 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
       }
     }
     if (!client_in_.pollable && client_in_.open && !client_in_.paused &&
-        to_server_.bytes <= kBackpressure)
+        to_server_.bytes <= kBackpressure && to_server_.lent == 0)
       read_from(Direction::c2s);
     if (!to_client_.pollable) flush(to_client_);
     on_timers();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -98,6 +100,64 @@ TEST(Framing, RandomChunkingNeverChangesTheLines) {
     for (int k = 0; k < 17; ++k) sizes.push_back(1 + rng() % 5000);
     ASSERT_EQ(frame_in_chunks(stream, sizes), want) << "round " << round;
   }
+}
+
+// Reads of every size the kernel may return, straight into the framer's buffer (the relay's path),
+// with lines from a few bytes to several MiB: the lines are exact, each is a view into the buffer
+// followed there by its '\n' (what the relay writes without copying), and views stay valid and
+// unchanged until the next space() call.
+TEST(Framing, ReadsIntoTheBufferHandOutViewsThatLastUntilTheNextRead) {
+  std::mt19937 rng(7);
+  std::string stream;
+  std::vector<std::string> want;
+  for (int i = 0; i < 60; ++i) {
+    size_t len = i % 10 == 0 ? (1u << 20) * (1 + rng() % 3) + rng() % 1000 : rng() % 70000;
+    std::string m(len, static_cast<char>('a' + i % 26));
+    if (!m.empty()) m[len / 2] = static_cast<char>('A' + i % 26);
+    stream += m + "\n";
+    want.push_back(m);
+  }
+  for (size_t max_read : {size_t{1} << 10, size_t{61} << 10, size_t{1} << 20, size_t{8} << 20}) {
+    LineFramer f;
+    std::vector<std::string> got;
+    size_t pos = 0;
+    while (pos < stream.size()) {
+      LineFramer::Space sp = f.space();
+      ASSERT_GT(sp.size, 0u);
+      size_t n = std::min({sp.size, max_read, stream.size() - pos, 1 + rng() % max_read});
+      std::memcpy(sp.data, stream.data() + pos, n);
+      pos += n;
+      std::vector<std::pair<std::string_view, std::string>> views;
+      f.commit(n, [&](const FrameEvent& e) {
+        ASSERT_EQ(e.kind, FrameEvent::line);
+        ASSERT_TRUE(f.holds(e.bytes.data(), e.bytes.size() + 1));
+        ASSERT_EQ(e.bytes.data()[e.bytes.size()], '\n');
+        views.emplace_back(e.bytes, std::string(e.bytes));
+        got.emplace_back(e.bytes);
+      });
+      for (const auto& [view, copy] : views) ASSERT_EQ(view, copy) << "a later line overwrote one";
+    }
+    ASSERT_EQ(got, want) << "max read " << max_read;
+    // The buffer grew for the 3 MiB lines, to a bounded size, and is given back once empty.
+    EXPECT_LE(f.capacity(), size_t{16} << 20);
+    f.space();
+    EXPECT_LE(f.capacity(), LineFramer::kKeepCap);
+  }
+}
+
+TEST(Framing, LinesNotFollowedByTheirNewlineAreNotHeld) {
+  // A last line without '\n' must be copied by a relay that queues it: holds() says so.
+  LineFramer f;
+  std::string_view seen;
+  bool held = true;
+  f.feed("{\"id\":1}", [](const FrameEvent&) {});
+  f.finish([&](const FrameEvent& e) {
+    seen = e.bytes;
+    held = f.holds(e.bytes.data(), e.bytes.size() + 1);
+  });
+  EXPECT_EQ(seen, "{\"id\":1}");
+  EXPECT_FALSE(held);
+  EXPECT_FALSE(f.holds("x", 1));
 }
 
 TEST(Framing, PartialLineAtEofIsReportedNotForwarded) {
