@@ -86,6 +86,8 @@ class Scanner {
     while (p_ < end_ && is_ws(*p_)) ++p_;
   }
   bool string();  // p_ at opening quote; leaves p_ after closing quote
+  void skip_plain();
+  bool escape();
   bool number();
   bool literal(const char* word, size_t n);
   bool value();  // any value, iteratively
@@ -104,74 +106,88 @@ bool Scanner::string() {
   ++p_;  // opening quote
   last_string_escaped_ = false;
   for (;;) {
-    // Fast path over ordinary ASCII, sixteen bytes at a time (SSE2 is part of x86-64): jump
-    // straight to the first quote, backslash, control or high byte.
-#if defined(__SSE2__)
-    {
-      const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
-      const __m128i space = _mm_set1_epi8(0x20);
-      while (end_ - p_ >= 16) {
-        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-        // Signed compare: bytes >= 0x80 are negative, so "v < 0x20" also catches every high byte.
-        __m128i special =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)),
-                         _mm_cmpgt_epi8(space, v));
-        unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
-        if (mask != 0) {
-          p_ += __builtin_ctz(mask);
-          break;
-        }
-        p_ += 16;
-      }
-    }
-#endif
-    while (end_ - p_ >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p_, 8);
-      constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-      uint64_t has_high = w & highs;
-      uint64_t has_ctrl = (w - ones * 0x20) & ~w & highs;
-      uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-      uint64_t has_q = (q - ones) & ~q & highs;
-      uint64_t has_b = (b - ones) & ~b & highs;
-      if (has_high | has_ctrl | has_q | has_b) break;
-      p_ += 8;
-    }
+    skip_plain();
     if (p_ >= end_) return fail("unterminated string");
-    switch (kStringClass[*p_]) {
-      case 0:
-        ++p_;
-        break;
-      case 1:
-        ++p_;
-        return true;
-      case 2: {
-        info_.has_escapes = true;
-        last_string_escaped_ = true;
-        if (end_ - p_ < 2) return fail("unterminated escape");
-        unsigned char e = p_[1];
-        if (e == 'u') {
-          if (end_ - p_ < 6) return fail("short \\u escape");
-          for (int i = 2; i < 6; ++i)
-            if (hex_value(p_[i]) < 0) return fail("bad \\u escape");
-          p_ += 6;
-        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
-                   e == 'r' || e == 't') {
-          p_ += 2;
-        } else {
-          return fail("bad escape");
-        }
-        break;
-      }
-      case 3:
-        return fail("control character in string");
-      default: {
-        size_t n = utf8_sequence(p_, end_);
-        if (n == 0) return fail("invalid UTF-8");
-        info_.has_non_ascii = true;
-        p_ += n;
-      }
+    unsigned char c = *p_;
+    if (c == '"') {
+      ++p_;
+      return true;
     }
+    if (c == '\\') {
+      if (!escape()) return false;
+      continue;
+    }
+    if (c < 0x20) return fail("control character in string");
+    // A run of non-ASCII characters (CJK text is little else) is validated in one go, without going
+    // back to the ASCII skip between characters.
+    info_.has_non_ascii = true;
+    do {
+      size_t n = utf8_sequence(p_, end_);
+      if (n == 0) return fail("invalid UTF-8");
+      p_ += n;
+    } while (p_ < end_ && *p_ >= 0x80);
+  }
+}
+
+// Advances p_ to the first quote, backslash, control or high byte, or to the end.
+void Scanner::skip_plain() {
+#if defined(__SSE2__)
+  // Sixteen bytes at a time (SSE2 is part of x86-64).
+  const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end_ - p_ >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+    // Signed compare: bytes >= 0x80 are negative, so "v < 0x20" also catches every high byte.
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)),
+                                   _mm_cmpgt_epi8(space, v));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (mask != 0) {
+      p_ += __builtin_ctz(mask);
+      return;
+    }
+    p_ += 16;
+  }
+#else
+  while (end_ - p_ >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p_, 8);
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t has_high = w & highs;
+    uint64_t has_ctrl = (w - ones * 0x20) & ~w & highs;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t has_q = (q - ones) & ~q & highs;
+    uint64_t has_b = (b - ones) & ~b & highs;
+    if (has_high | has_ctrl | has_q | has_b) break;
+    p_ += 8;
+  }
+#endif
+  while (p_ < end_ && kStringClass[*p_] == 0) ++p_;
+}
+
+// p_ at a backslash: checks one escape and steps over it.
+bool Scanner::escape() {
+  info_.has_escapes = true;
+  last_string_escaped_ = true;
+  if (end_ - p_ < 2) return fail("unterminated escape");
+  switch (p_[1]) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+      p_ += 2;
+      return true;
+    case 'u':
+      if (end_ - p_ < 6) return fail("short \\u escape");
+      for (int i = 2; i < 6; ++i)
+        if (hex_value(p_[i]) < 0) return fail("bad \\u escape");
+      p_ += 6;
+      return true;
+    default:
+      return fail("bad escape");
   }
 }
 
