@@ -210,6 +210,27 @@ TEST(JsonRpc, InvalidUtf8InEveryForm) {
   }
 }
 
+TEST(JsonRpc, RunsOfNonAsciiAreCheckedToTheirEnd) {
+  // Non-ASCII characters in a row are validated without going back to the ASCII skip: a bad
+  // byte anywhere in the run, or a run ending at a quote, escape or control byte, must still count.
+  const std::string good = "\xc3\xa9\xe4\xb8\x96\xf0\x9f\x98\x80";  // é 世 😀
+  auto params = [](const std::string& s) {
+    return std::string("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":\"") + s + "\"}";
+  };
+  for (int n = 0; n < 5; ++n) {
+    std::string run;
+    for (int i = 0; i < n; ++i) run += good;
+    EXPECT_EQ(scan(params(run)).kind, MessageKind::notification) << n;
+    EXPECT_EQ(scan(params(run + "\\n" + run)).kind, MessageKind::notification) << n;
+    for (const char* bad : {"\xff", "\x80", "\xc3", "\xe4\xb8", "\xed\xa0\x80", "\xc3\x28"}) {
+      EXPECT_EQ(scan(params(run + bad)).kind, MessageKind::invalid) << n << " then bad";
+      EXPECT_EQ(scan(params(run + bad + run)).kind, MessageKind::invalid) << n << " bad inside";
+    }
+    EXPECT_EQ(scan(params(run + "\x01")).kind, MessageKind::invalid) << n << " then control";
+    EXPECT_EQ(scan(params(run + "\\q")).kind, MessageKind::invalid) << n << " then bad escape";
+  }
+}
+
 TEST(JsonRpc, FastPathFindsSpecialBytesAtEveryOffset) {
   // The string scanner skips 16 bytes (SSE2) and then 8 bytes at a time; a quote, backslash,
   // control or high byte must be seen at any position within a block, also after a first one.
