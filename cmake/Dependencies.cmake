@@ -22,6 +22,10 @@ if(NOT nlohmann_json_FOUND)
   mcpcell_missing("nlohmann/json" "nlohmann-json3-dev")
 endif()
 
+# Static: mcpcell uses only SHA-256 from libcrypto, and the shared library alone keeps ~1.5 MB
+# resident in every session (relocations and start-up code), a sixth of the relay's memory budget.
+# Debian's libssl-dev ships the archive.
+set(OPENSSL_USE_STATIC_LIBS TRUE)
 find_package(OpenSSL QUIET)
 if(NOT OPENSSL_FOUND)
   mcpcell_missing("OpenSSL" "libssl-dev")

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 
 #include "core/identity.h"
 #include "io/digest.h"
@@ -20,13 +21,15 @@ namespace {
 
 std::string hash_fd(int fd) {
   Sha256 h;
-  std::vector<char> buf(1 << 20);
+  // Small and not zero-filled: this runs during every session, whose memory budget is 10 MB.
+  constexpr size_t kChunk = 64u << 10;
+  std::unique_ptr<char[]> buf(new char[kChunk]);
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = ::read(fd, buf.get(), kChunk);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return "";
     if (n == 0) break;
-    h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    h.update(std::string_view(buf.get(), static_cast<size_t>(n)));
   }
   Sha256Digest d = h.final();
   return hex_encode(d.data(), d.size());
