@@ -42,6 +42,7 @@ constexpr int kPipeSize =
     1 << 20;  // default pipes hold 64 KiB: a 1 MiB line took 16 reads and wakeups
 constexpr size_t kCorkMax = 16u << 10;           // lines at least this big are written on their own
 constexpr size_t kHashInBackground = 64u << 10;  // lines this big are hashed on the second core
+constexpr auto kLendFor = std::chrono::milliseconds(20);  // see unlend()
 // After the server is gone: how long its output may take to drain, and then the client's.
 constexpr auto kServerDrain = std::chrono::milliseconds(300);
 constexpr auto kClientDrain = std::chrono::seconds(2);
@@ -75,8 +76,9 @@ struct Sink {
   size_t head_off = 0;
   size_t bytes = 0;
   // Queued lines that are views into the reading framer's buffer: that direction must not read
-  // (which could move them) until they are written.
+  // (which could move them) until they are written, or until they become copies (unlend).
   size_t lent = 0;
+  Clock::time_point lent_since;
   // While a read is being taken apart, small lines gather here and go out in one write: a burst
   // of sixteen responses costs the receiver one wake-up instead of sixteen.
   bool corked = false;
@@ -147,6 +149,7 @@ class Relay::Impl : public FilterContext {
   // without a copy if the fd does not take it at once.
   void write_line(Sink& s, std::string_view line, const LineFramer* from = nullptr);
   void queue_rest(Sink& s, std::string_view line, size_t done, bool lend);
+  void unlend(Sink& s);
   void flush(Sink& s);
   void uncork(Sink& s);
   void read_stderr();
@@ -507,7 +510,7 @@ void Relay::Impl::queue_rest(Sink& s, std::string_view line, size_t done, bool l
   s.bytes += rest;
   if (lend) {
     s.queue.push_back(Chunk{{}, std::string_view(line.data() + done, rest)});
-    ++s.lent;
+    if (s.lent++ == 0) s.lent_since = Clock::now();
     return;
   }
   std::string copy;
@@ -515,6 +518,18 @@ void Relay::Impl::queue_rest(Sink& s, std::string_view line, size_t done, bool l
   if (done < line.size()) copy.append(line.substr(done));
   copy.push_back('\n');
   s.queue.push_back(Chunk{std::move(copy), {}});
+}
+
+// Lending pauses the sending side, which is right while the receiver is taking the line, but a
+// receiver that stalls must not hide the sender's next lines or its end of stream for long: after
+// kLendFor the lent lines become copies and that side reads again (up to kBackpressure).
+void Relay::Impl::unlend(Sink& s) {
+  for (Chunk& c : s.queue) {
+    if (c.lent.data() == nullptr) continue;
+    c.owned.assign(c.lent);
+    c.lent = {};
+  }
+  s.lent = 0;
 }
 
 void Relay::Impl::uncork(Sink& s) {
@@ -712,6 +727,8 @@ int Relay::Impl::next_timeout_ms() const {
       next = std::min(next, kill_at_ + kClientDrain);
   }
   next = std::min(next, drain_deadline_);
+  for (const Sink* s : {&to_client_, &to_server_})
+    if (s->lent > 0) next = std::min(next, s->lent_since + kLendFor);
   if (drain_deadline_ != Clock::time_point::max())
     next = std::min(next, drain_deadline_ + kClientDrain);
   if (next == Clock::time_point::max()) return -1;
@@ -722,6 +739,8 @@ int Relay::Impl::next_timeout_ms() const {
 
 void Relay::Impl::on_timers() {
   auto now = Clock::now();
+  for (Sink* s : {&to_client_, &to_server_})
+    if (s->lent > 0 && now >= s->lent_since + kLendFor) unlend(*s);
   if (!child_exited_ && !sent_term_ && now >= term_at_) {
     sandbox::signal_tree(child_, SIGTERM);
     sent_term_ = true;

@@ -52,6 +52,23 @@ describe('shutdown', () => {
     });
   }
 
+  test('a server that stops reading mid-line does not hide the client closing stdin', async () => {
+    // A line the server's pipe cannot take at once is queued as a view into mcpcell's read buffer,
+    // and mcpcell stops reading the client meanwhile; that pause must be short, or the client's
+    // end of stream goes unseen and the session never ends. 11 x 96 KiB: more than a 1 MiB pipe
+    // holds, less than the 1 MiB backpressure bound beyond it even if the pipe stayed at 64 KiB.
+    const c = new LineClient(wrap(['/bin/sleep', '30']), { env: t.env });
+    const pad = 'x'.repeat(96 * 1024);
+    for (let i = 0; i < 11; ++i) c.send({ jsonrpc: '2.0', method: 'notifications/pad', params: { pad } });
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    c.closeStdin();
+    const { code } = await c.exit(5000);
+    const exitMs = Date.now() - t0;
+    assert.ok(exitMs <= 1500, `mcpcell exited ${exitMs} ms after the client closed stdin`);
+    assert.equal(code, 128 + 15, 'the server was ended with SIGTERM');
+  });
+
   test('kill -9 of mcpcell leaves no server process', async () => {
     const { c, mark } = await everythingWaitingOnRoots();
     c.kill('SIGKILL');
