@@ -42,6 +42,8 @@ RELAY=("$MCPCELL" --no-sandbox --quiet --)
 # One start first: it compiles the scan database into the private state dir's cache, as every
 # user's first session does once; the rounds then measure steady sessions, not that compile.
 "${RELAY[@]}" /bin/true </dev/null >/dev/null 2>&1 || true
+# And one Node start: the pin of the interpreter (a hash of the node binary) is cached after it.
+"${RELAY[@]}" node -e 'setTimeout(() => {}, 500)' </dev/null >/dev/null 2>&1 || true
 say() { printf '%s\n' "$*" >&2; }
 
 # --- latency and throughput with the fixture server --------------------------------------------
