@@ -57,9 +57,13 @@ describe('Inspector CLI: same results directly and through mcpcell', () => {
     const entities = 'entities=[{"name":"mcpcell","entityType":"tool","observations":["relays"]}]';
     const results = {};
     for (const mode of ['direct', 'relayed']) {
-      const file = join(t.root, `memory-${mode}.jsonl`);
+      // Its own directory: t.root holds mcpcell's state, which a write grant never opens up (the
+      // sandbox mounts such a grant read-only).
+      const dir = join(t.root, `memory-${mode}`);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'memory.jsonl');
       const env = { ...t.env, MEMORY_FILE_PATH: file };
-      const cmd = mode === 'direct' ? peers.memory : wrap(peers.memory, { allowWrite: [t.root], allowEnv: ['MEMORY_FILE_PATH'] });
+      const cmd = mode === 'direct' ? peers.memory : wrap(peers.memory, { allowWrite: [dir], allowEnv: ['MEMORY_FILE_PATH'] });
       const created = await inspect(cmd, 'tools/call', ['--tool-name', 'create_entities', '--tool-arg', entities], { env });
       const graph = await inspect(cmd, 'tools/call', ['--tool-name', 'read_graph'], { env });
       results[mode] = { created, graph };
