@@ -29,9 +29,11 @@ constexpr std::string_view kUvValues =
     "--refresh-package --reinstall-package --upgrade-package -P --link-mode --color "
     "--allow-insecure-host --env-file";
 constexpr std::string_view kPnpmValues = "--package --allow-build --reporter";
-// npm reads npm_config_* from the environment, pnpm too (npm's config format; pnpm_config_* in
-// newer releases): with `offline` they resolve from their cache and metadata alone and send no
-// registry request. uv documents UV_OFFLINE as its --offline switch: only cached data is used.
+// npm reads npm_config_* from the environment, and so does pnpm 10 (npm's config format): with
+// `offline` they resolve from their cache and metadata alone and send no registry request (pnpm:
+// ERR_PNPM_NO_OFFLINE_META for what is not cached). pnpm_config_offline is for later pnpm
+// releases, which read pnpm_config_*; pnpm 10 ignores it. uv documents UV_OFFLINE as its
+// --offline switch: only cached data is used.
 constexpr std::string_view kNpmOffline = "npm_config_offline=true npm_config_prefer_online=false";
 constexpr std::string_view kPnpmOffline = "npm_config_offline=true pnpm_config_offline=true";
 constexpr std::string_view kUvOffline = "UV_OFFLINE=1";

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MCPCELL, tempHome } from './lib/env.mjs';
+import { MCPCELL, NODE_MODULES, tempHome } from './lib/env.mjs';
 
 const userns = spawnSync('unshare', ['-Urn', 'true']).status === 0;
 const npx = spawnSync('sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).stdout.trim();
@@ -169,4 +169,54 @@ test('a failed install step stops the run before the server starts', { skip }, a
   const events = r.audit.filter((x) => x.server === 'missing');
   assert.notEqual(events.find((x) => x.event === 'install.end').exit, 0);
   assert.equal(events.find((x) => x.event === 'session.start').started, false);
+});
+
+// pnpm dlx for real (pnpm is a pinned test peer in package.json): the step is
+// `pnpm --package=PKG dlx true`, the server runs with npm_config_offline=true from pnpm's dlx
+// cache in its private home. Checked to fail with the prefetch disabled (the server's own run
+// then fetches the package and its probe of the registry is "reached"), and with the offline
+// variable out of the table after the dlx cache expires (npm_config_dlx_cache_max_age=0 below
+// makes the run re-resolve; offline it does so from pnpm's store, online it asks the registry,
+// which is unreachable, and the run fails).
+const PNPM = join(NODE_MODULES, '.bin', 'pnpm');
+const pnpmSkip = skip || (!existsSync(PNPM) ? `${PNPM} is not installed (npm ci)` : false);
+test('pnpm dlx: a separate prefetch step, then the server runs offline', { skip: pnpmSkip }, async () => {
+  hits = [];
+  const profile = join(home.root, 'pnpm.json');
+  writeFileSync(profile, JSON.stringify({
+    schema: 1,
+    extends: ['runtime:auto'],
+    filesystem: { read: [join(NODE_MODULES, 'pnpm'), join(NODE_MODULES, '.bin')] },
+    network: { allow: ['api.example.test:443'], install: [`registry.example.test:${port}`, `localhost:${port}`] },
+    env: { set: { npm_config_registry: `http://registry.example.test:${port}/` } },
+  }));
+  const probeUrl = `http://registry.example.test:${port}/probe`;
+  const r = await run(['--profile', profile, '--name', 'pnpmfix', '--', PNPM, 'dlx', PKG,
+    probeUrl, `http://localhost:${port}/probe`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(hits.includes(`/${PKG}`) && hits.includes(`/${PKG}/-/${PKG}-1.0.0.tgz`), hits.join(' '));
+  assert.match(r.stderr, /probe registry: ENOTFOUND/);
+  assert.match(r.stderr, /probe localhost: ECONNREFUSED/);
+  assert.ok(!hits.includes('/probe'), 'the running server reached the registry');
+
+  const events = r.audit.filter((x) => x.server === 'pnpmfix');
+  const iStart = events.findIndex((x) => x.event === 'install.start');
+  const iEnd = events.findIndex((x) => x.event === 'install.end');
+  const sStart = events.findIndex((x) => x.event === 'session.start');
+  assert.ok(iStart >= 0 && iStart < iEnd && iEnd < sStart, events.map((x) => x.event).join(' '));
+  assert.equal(events[iStart].runner, 'pnpm dlx');
+  assert.deepEqual(events[iStart].command, [PNPM, `--package=${PKG}`, 'dlx', 'true']);
+  assert.equal(events[sStart].sandbox.network.install.offline_env.npm_config_offline, 'true');
+
+  // Past the dlx cache's age the offline run installs from pnpm's store, still asking nobody.
+  const before = hits.length;
+  writeFileSync(profile, JSON.stringify({
+    ...JSON.parse(readFileSync(profile, 'utf8')),
+    env: { set: { npm_config_registry: `http://registry.example.test:${port}/`, npm_config_dlx_cache_max_age: '0' } },
+  }));
+  const again = await run(['--profile', profile, '--name', 'pnpmfix', '--', PNPM, 'dlx', PKG,
+    probeUrl, `http://localhost:${port}/probe`]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /fixture server started/);
+  assert.ok(!hits.slice(before).includes('/probe'), hits.join(' '));
 });

@@ -81,7 +81,8 @@ function profile(name) {
     schema: 1,
     extends: ['runtime:auto'],
     filesystem: { read: [RUNNERS] },
-    network: { allow: ['api.example.test:443'], install: [`registry.example.test:${port}`] },
+    // The localhost entry lets the name, which the test resolver points at 127.0.0.1, be dialed.
+    network: { allow: ['api.example.test:443'], install: [`registry.example.test:${port}`, `localhost:${port}`] },
     env: { set: { UV_INDEX_URL: index, PIP_INDEX_URL: index } },
   }));
   return file;
