@@ -174,10 +174,8 @@ test('a failed install step stops the run before the server starts', { skip }, a
 // pnpm dlx for real (pnpm is a pinned test peer in package.json): the step is
 // `pnpm --package=PKG dlx true`, the server runs with npm_config_offline=true from pnpm's dlx
 // cache in its private home. Checked to fail with the prefetch disabled (the server's own run
-// then fetches the package and its probe of the registry is "reached"), and with the offline
-// variable out of the table after the dlx cache expires (npm_config_dlx_cache_max_age=0 below
-// makes the run re-resolve; offline it does so from pnpm's store, online it asks the registry,
-// which is unreachable, and the run fails).
+// then cannot fetch the package), and with the offline variable out of the table (the second
+// run, past the dlx cache's age, then asks for the registry before falling back to its cache).
 const PNPM = join(NODE_MODULES, '.bin', 'pnpm');
 const pnpmSkip = skip || (!existsSync(PNPM) ? `${PNPM} is not installed (npm ci)` : false);
 test('pnpm dlx: a separate prefetch step, then the server runs offline', { skip: pnpmSkip }, async () => {
@@ -214,9 +212,15 @@ test('pnpm dlx: a separate prefetch step, then the server runs offline', { skip:
     ...JSON.parse(readFileSync(profile, 'utf8')),
     env: { set: { npm_config_registry: `http://registry.example.test:${port}/`, npm_config_dlx_cache_max_age: '0' } },
   }));
-  const again = await run(['--profile', profile, '--name', 'pnpmfix', '--', PNPM, 'dlx', PKG,
-    probeUrl, `http://localhost:${port}/probe`]);
+  // No probe arguments this time: the server itself looks nothing up, so any lookup of the
+  // registry's name after session.start is pnpm's own (it retries an unreachable registry, then
+  // falls back to its cache, so success alone would not show that it stayed offline).
+  const again = await run(['--profile', profile, '--name', 'pnpmfix', '--', PNPM, 'dlx', PKG]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /fixture server started/);
   assert.ok(!hits.slice(before).includes('/probe'), hits.join(' '));
+  const ev2 = again.audit.filter((x) => x.server === 'pnpmfix');
+  const s2 = ev2.findLastIndex((x) => x.event === 'session.start');
+  const asked = ev2.slice(s2).filter((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
+  assert.deepEqual(asked, [], 'the offline run asked for the registry');
 });
