@@ -166,6 +166,7 @@ test('uvx: prefetch in its own step, then the server runs offline without the in
   assert.equal(cached.length, 1, 'one private uv cache');
 });
 
+// Checked to fail with the prefetch disabled, like the uvx test (the row is a separate one).
 test('uv tool run: the same two phases', { skip }, async () => {
   hits = [];
   const r = await run(['--profile', profile('uvtool'), '--name', 'pyfix2', '--',
