@@ -143,7 +143,9 @@ test('npx -y: the package is installed in a separate step; the running server ca
   assert.equal(net.install.phase, 'separate');
   assert.deepEqual(net.allow, ['api.example.test:443'], 'the server gets only network.allow');
   assert.equal(net.install_hosts_for_whole_run, undefined);
-  const after = events.slice(sStart);
+  // The server's records start after install.end: the egress serves it from before session.start
+  // is written, so a fast server's first lookup can precede that record.
+  const after = events.slice(iEnd + 1);
   assert.equal(after.filter((x) => x.event === 'net.allow').length, 0);
   const refused = after.find((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
   assert.ok(refused && refused.via === 'dns' && refused.phase === undefined, JSON.stringify(after));
@@ -220,7 +222,8 @@ test('pnpm dlx: a separate prefetch step, then the server runs offline', { skip:
   assert.match(again.stderr, /fixture server started/);
   assert.ok(!hits.slice(before).includes('/probe'), hits.join(' '));
   const ev2 = again.audit.filter((x) => x.server === 'pnpmfix');
-  const s2 = ev2.findLastIndex((x) => x.event === 'session.start');
-  const asked = ev2.slice(s2).filter((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
+  // From install.end on: the egress serves the server from before session.start is written.
+  const e2 = ev2.findLastIndex((x) => x.event === 'install.end');
+  const asked = ev2.slice(e2 + 1).filter((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
   assert.deepEqual(asked, [], 'the offline run asked for the registry');
 });
