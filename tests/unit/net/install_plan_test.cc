@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "commands/install_phase.h"
+#include "commands/network.h"
 
 namespace mcpcell {
 namespace {
@@ -86,6 +87,24 @@ TEST(InstallPlan, Words) {
   EXPECT_EQ(words("tool run"), (std::vector<std::string_view>{"tool", "run"}));
   EXPECT_TRUE(words("").empty());
   EXPECT_EQ(words("a  b"), (std::vector<std::string_view>{"a", "b"}));
+}
+
+TEST(InstallPlan, UntilReadyHostsThatAllowNamesAreNeverRevoked) {
+  // A host in both lists is decided by its allow entry (the first match), so only install-only
+  // hosts are withdrawn at the server's first message. Checked to fail with every install host
+  // made revocable.
+  Network n;
+  sandbox::Policy policy;
+  ASSERT_TRUE(n.prepare({"api.example.com:443", "registry.npmjs.org:443"}, false, &policy,
+                        {"registry.npmjs.org:443", "pypi.org:443"}));
+  EXPECT_EQ(n.revoke_install("test"), (V{"pypi.org:443"}));
+  nlohmann::json d = n.describe();
+  EXPECT_EQ(d["allow"], nlohmann::json({"api.example.com:443", "registry.npmjs.org:443"}));
+  EXPECT_EQ(d["install_until_first_message"], nlohmann::json({"pypi.org:443"}));
+  Network none;
+  ASSERT_TRUE(none.prepare({"api.example.com:443"}, false, &policy));
+  EXPECT_TRUE(none.revoke_install("test").empty());
+  EXPECT_FALSE(none.describe().contains("install_until_first_message"));
 }
 
 TEST(InstallPlan, NothingToDo) {
