@@ -26,10 +26,24 @@ namespace mcpcell {
 // namespace and hands them over; mcpcell's egress thread answers and dials out (net/egress.h).
 class Network {
  public:
-  Status prepare(const std::vector<std::string>& allow, bool isolated, sandbox::Policy* policy) {
+  // `until_ready`: install hosts served after `allow` only until revoke_install() (a package
+  // runner without an offline mode); an entry also in `allow` is never revoked.
+  Status prepare(const std::vector<std::string>& allow, bool isolated, sandbox::Policy* policy,
+                 const std::vector<std::string>& until_ready = {}) {
     std::string err;
-    if (!net::Allowlist::parse(allow, &allow_, &err))
+    std::vector<std::string> all = allow;
+    all.insert(all.end(), until_ready.begin(), until_ready.end());
+    if (!net::Allowlist::parse(all, &allow_, &err))
       return Status::Error("bad network entry: " + err);
+    allow_count_ = allow.size();
+    // Allowlist::match answers with the first entry that matches, so a host named by `allow` is
+    // decided by its `allow` entry and never by a revocable one.
+    for (size_t i = allow.size(); i < allow_.entries().size(); ++i) {
+      const std::string& text = allow_.entries()[i].text;
+      bool in_allow = false;
+      for (size_t j = 0; j < allow.size(); ++j) in_allow |= allow_.entries()[j].text == text;
+      if (!in_allow) revocable_.push_back(text);
+    }
     if (!isolated || allow_.empty()) return Status::Ok();
     if (!net::make_socket_plan(allow_, &plan_, &err)) return Status::Error(err);
     resolver_ = net::resolver_from_config(policy->config_dir.string(), &note_, &err);
@@ -55,21 +69,30 @@ class Network {
     o.allow = allow_;
     o.resolver = std::move(resolver_);
     o.phase = phase;
+    o.revocable = revocable_;
     o.audit = [&audit](std::string_view e, nlohmann::json f) { audit.event(e, std::move(f)); };
     egress_ = net::Egress::start(std::move(o), std::move(fds), &err);
     if (!egress_) return Status::Error("network egress: " + err);
     return Status::Ok();
   }
   void stop() { egress_.reset(); }  // writes net.close for connections still open
+  // Withdraws the install hosts given to prepare() as `until_ready`: new connections to them are
+  // refused with `reason` from now on. The hosts withdrawn (empty when there were none).
+  std::vector<std::string> revoke_install(const std::string& reason) {
+    if (egress_ && !revocable_.empty()) egress_->revoke(reason);
+    return revocable_;
+  }
   ~Network() {
     for (int fd : chan_)
       if (fd >= 0) ::close(fd);
   }
   nlohmann::json describe() const {
     nlohmann::json allow = nlohmann::json::array();
-    for (const auto& e : allow_.entries()) allow.push_back(e.text);
+    for (size_t i = 0; i < allow_count_ && i < allow_.entries().size(); ++i)
+      allow.push_back(allow_.entries()[i].text);
     nlohmann::json j = {{"allow", allow}, {"mode", allow_.empty() ? "none" : "egress"}};
     if (!note_.empty()) j["note"] = note_;
+    if (!revocable_.empty()) j["install_until_first_message"] = revocable_;
     return j;
   }
   const std::string& note() const { return note_; }
@@ -80,6 +103,8 @@ class Network {
   std::unique_ptr<net::Resolver> resolver_;
   std::unique_ptr<net::Egress> egress_;
   std::string note_;
+  std::vector<std::string> revocable_;
+  size_t allow_count_ = 0;
   int chan_[2] = {-1, -1};
 };
 

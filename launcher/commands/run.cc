@@ -134,6 +134,29 @@ bool make_pipes(Pipes* p) {
   return true;
 }
 
+// Revokes a runner's install hosts when the server sends its first message: the package is
+// installed by then (runners without an offline mode, InstallPlan::Mode::kUntilReady). Added last,
+// so it is the first filter a server message meets, and the revocation is in force before the
+// client sees that message.
+class RevokeAtFirstMessage : public Filter {
+ public:
+  RevokeAtFirstMessage(Network* network, AuditLog* audit) : network_(network), audit_(audit) {}
+  std::string_view name() const override { return "install-revoke"; }
+  FilterStatus on_message(Message& m, FilterContext&) override {
+    if (done_ || m.dir() != Direction::s2c) return FilterStatus::Continue;
+    done_ = true;
+    std::vector<std::string> hosts =
+        network_->revoke_install("install host revoked: the server sent its first message");
+    audit_->event("install.revoked", {{"hosts", hosts}, {"at", "first server message"}});
+    return FilterStatus::Continue;
+  }
+
+ private:
+  Network* network_;
+  AuditLog* audit_;
+  bool done_ = false;
+};
+
 }  // namespace
 
 int cmd_run(const Args& args) {
@@ -191,21 +214,23 @@ int cmd_run(const Args& args) {
 
   sandbox::prepare_supervisor();
   sandbox::Policy& policy = profile.policy;
-  // A package runner's download: npx / npm exec get a separate install step first (the server
-  // then runs offline, without the install hosts); other runners still get the install hosts for
-  // the whole run. Either way session.start says which.
-  std::vector<std::string> net_allow = profile.net_allow;
+  // A package runner's download (plan_install's table): most runners get a separate prefetch
+  // step first and the server then runs offline, without the install hosts; runners without a
+  // reliable offline mode keep them only until the server's first message. session.start says
+  // which.
   InstallPlan install = plan_install(opt.argv, profile.net_install, policy.isolate);
-  if (install.mode == InstallPlan::Mode::kWholeRun)
-    net_allow.insert(net_allow.end(), install.hosts.begin(), install.hosts.end());
+  std::vector<std::string> until_ready;
+  if (install.mode == InstallPlan::Mode::kUntilReady) until_ready = install.hosts;
   nlohmann::json install_summary;
   if (install.mode == InstallPlan::Mode::kSeparate) {
     Status s = run_install_phase(install, policy, *audit, &install_summary);
     if (!s) {
       nlohmann::json cmd = nlohmann::json::array();
       for (const std::string& a : opt.argv) cmd.push_back(redact_text(a));
-      audit->event("session.start", {{"command", cmd}, {"profile", session.profile},
-                                     {"sandbox", nlohmann::json::object()}, {"started", false}});
+      audit->event("session.start", {{"command", cmd},
+                                     {"profile", session.profile},
+                                     {"sandbox", nlohmann::json::object()},
+                                     {"started", false}});
       audit->event("session.end", {{"exit", 125}, {"reason", s.message()}});
       return fail(125, s.message(), "its output is above; the server was not started");
     }
@@ -213,10 +238,10 @@ int cmd_run(const Args& args) {
                           install.offline_env.end());
   }
   Network network;
-  if (Status s = network.prepare(net_allow, policy.isolate, &policy); !s)
+  if (Status s = network.prepare(profile.net_allow, policy.isolate, &policy, until_ready); !s)
     return fail(125, s.message(), "entries are host[:port], *.domain[:port] or localhost:PORT");
   if (!network.note().empty()) std::fprintf(stderr, "mcpcell: %s\n", network.note().c_str());
-  if (opt.no_sandbox && !net_allow.empty())
+  if (opt.no_sandbox && !profile.net_allow.empty())
     std::fprintf(stderr,
                  "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
                  "server's network is unrestricted\n");
@@ -247,8 +272,11 @@ int cmd_run(const Args& args) {
     return fail(125, s.message());
   }
   spawned.child.info["network"] = network.describe();
-  if (install.mode == InstallPlan::Mode::kWholeRun)
-    spawned.child.info["network"]["install_hosts_for_whole_run"] = true;
+  if (install.mode == InstallPlan::Mode::kUntilReady) {
+    spawned.child.info["network"]["install"] = {
+        {"phase", "until_first_message"}, {"runner", install.runner}, {"why", install.why}};
+    chain->add(std::make_unique<RevokeAtFirstMessage>(&network, audit.get()));
+  }
   if (install.mode == InstallPlan::Mode::kSeparate)
     spawned.child.info["network"]["install"] = install_summary;
   if (opt.no_sandbox) {

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -335,6 +336,14 @@ class Egress::Impl {
     return true;
   }
 
+  void revoke(const std::string& reason) {
+    {
+      std::lock_guard lock(revoke_mu_);
+      revoke_reason_ = reason;
+    }
+    revoked_ = true;
+  }
+
   Stats stats() const {
     Stats s;
     s.allowed = allowed_;
@@ -626,6 +635,13 @@ class Egress::Impl {
         continue;
       }
       Gate::Target t = gate_.on_connect(*local, port);
+      if (t.allowed && revoked_ && t.entry &&
+          std::find(opt_.revocable.begin(), opt_.revocable.end(), t.entry->text) !=
+              opt_.revocable.end()) {
+        t.allowed = false;
+        std::lock_guard lock(revoke_mu_);
+        t.reason = revoke_reason_;
+      }
       if (!t.allowed) {
         deny(t.host, port, t.reason, "connect");
         reset_close(fd);
@@ -895,6 +911,9 @@ class Egress::Impl {
   std::shared_ptr<Shared> shared_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> revoked_{false};
+  std::mutex revoke_mu_;
+  std::string revoke_reason_;
   std::atomic<uint64_t> allowed_{0}, denied_{0}, dns_queries_{0}, open_{0};
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
@@ -913,6 +932,10 @@ std::unique_ptr<Egress> Egress::start(EgressOptions options, std::vector<int> fd
   auto impl = std::make_unique<Impl>(std::move(options), std::move(own));
   if (!impl->init(std::move(fds), error)) return nullptr;
   return std::unique_ptr<Egress>(new Egress(std::move(impl)));
+}
+
+void Egress::revoke(const std::string& reason) {
+  impl_->revoke(reason);
 }
 
 Egress::Stats Egress::stats() const {

@@ -47,6 +47,9 @@ struct EgressOptions {
   std::chrono::milliseconds connect_timeout{10000};
   bool detect_host_addresses = true;  // refuse this machine's own interface addresses
   size_t buffer_bytes = 256 * 1024;   // per direction per connection
+  // Entries (their canonical text) that revoke() withdraws: the install hosts of a package runner
+  // with no offline mode, kept only until the server is up (docs/network.md, "Install phase").
+  std::vector<std::string> revocable;
 };
 
 class Egress {
@@ -61,6 +64,11 @@ class Egress {
     uint64_t allowed = 0, denied = 0, dns_queries = 0, open = 0;
   };
   Stats stats() const;
+
+  // From any thread: from now on a new connection allowed only by a `revocable` entry is refused
+  // (net.deny with `reason`). Connections already open stay: cutting a download in the middle
+  // would only turn a finished install into a broken one.
+  void revoke(const std::string& reason);
 
   class Impl;
 

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MCPCELL, tempHome } from './lib/env.mjs';
+import { MCPCELL, NODE_MODULES, tempHome } from './lib/env.mjs';
 
 const userns = spawnSync('unshare', ['-Urn', 'true']).status === 0;
 const npx = spawnSync('sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).stdout.trim();
@@ -143,7 +143,9 @@ test('npx -y: the package is installed in a separate step; the running server ca
   assert.equal(net.install.phase, 'separate');
   assert.deepEqual(net.allow, ['api.example.test:443'], 'the server gets only network.allow');
   assert.equal(net.install_hosts_for_whole_run, undefined);
-  const after = events.slice(sStart);
+  // The server's records start after install.end: the egress serves it from before session.start
+  // is written, so a fast server's first lookup can precede that record.
+  const after = events.slice(iEnd + 1);
   assert.equal(after.filter((x) => x.event === 'net.allow').length, 0);
   const refused = after.find((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
   assert.ok(refused && refused.via === 'dns' && refused.phase === undefined, JSON.stringify(after));
@@ -169,4 +171,59 @@ test('a failed install step stops the run before the server starts', { skip }, a
   const events = r.audit.filter((x) => x.server === 'missing');
   assert.notEqual(events.find((x) => x.event === 'install.end').exit, 0);
   assert.equal(events.find((x) => x.event === 'session.start').started, false);
+});
+
+// pnpm dlx for real (pnpm is a pinned test peer in package.json): the step is
+// `pnpm --package=PKG dlx true`, the server runs with npm_config_offline=true from pnpm's dlx
+// cache in its private home. Checked to fail with the prefetch disabled (the server's own run
+// then cannot fetch the package), and with the offline variable out of the table (the second
+// run, past the dlx cache's age, then asks for the registry before falling back to its cache).
+const PNPM = join(NODE_MODULES, '.bin', 'pnpm');
+const pnpmSkip = skip || (!existsSync(PNPM) ? `${PNPM} is not installed (npm ci)` : false);
+test('pnpm dlx: a separate prefetch step, then the server runs offline', { skip: pnpmSkip }, async () => {
+  hits = [];
+  const profile = join(home.root, 'pnpm.json');
+  writeFileSync(profile, JSON.stringify({
+    schema: 1,
+    extends: ['runtime:auto'],
+    filesystem: { read: [join(NODE_MODULES, 'pnpm'), join(NODE_MODULES, '.bin')] },
+    network: { allow: ['api.example.test:443'], install: [`registry.example.test:${port}`, `localhost:${port}`] },
+    env: { set: { npm_config_registry: `http://registry.example.test:${port}/` } },
+  }));
+  const probeUrl = `http://registry.example.test:${port}/probe`;
+  const r = await run(['--profile', profile, '--name', 'pnpmfix', '--', PNPM, 'dlx', PKG,
+    probeUrl, `http://localhost:${port}/probe`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(hits.includes(`/${PKG}`) && hits.includes(`/${PKG}/-/${PKG}-1.0.0.tgz`), hits.join(' '));
+  assert.match(r.stderr, /probe registry: ENOTFOUND/);
+  assert.match(r.stderr, /probe localhost: ECONNREFUSED/);
+  assert.ok(!hits.includes('/probe'), 'the running server reached the registry');
+
+  const events = r.audit.filter((x) => x.server === 'pnpmfix');
+  const iStart = events.findIndex((x) => x.event === 'install.start');
+  const iEnd = events.findIndex((x) => x.event === 'install.end');
+  const sStart = events.findIndex((x) => x.event === 'session.start');
+  assert.ok(iStart >= 0 && iStart < iEnd && iEnd < sStart, events.map((x) => x.event).join(' '));
+  assert.equal(events[iStart].runner, 'pnpm dlx');
+  assert.deepEqual(events[iStart].command, [PNPM, `--package=${PKG}`, 'dlx', 'true']);
+  assert.equal(events[sStart].sandbox.network.install.offline_env.npm_config_offline, 'true');
+
+  // Past the dlx cache's age the offline run installs from pnpm's store, still asking nobody.
+  const before = hits.length;
+  writeFileSync(profile, JSON.stringify({
+    ...JSON.parse(readFileSync(profile, 'utf8')),
+    env: { set: { npm_config_registry: `http://registry.example.test:${port}/`, npm_config_dlx_cache_max_age: '0' } },
+  }));
+  // No probe arguments this time: the server itself looks nothing up, so any lookup of the
+  // registry's name after session.start is pnpm's own (it retries an unreachable registry, then
+  // falls back to its cache, so success alone would not show that it stayed offline).
+  const again = await run(['--profile', profile, '--name', 'pnpmfix', '--', PNPM, 'dlx', PKG]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /fixture server started/);
+  assert.ok(!hits.slice(before).includes('/probe'), hits.join(' '));
+  const ev2 = again.audit.filter((x) => x.server === 'pnpmfix');
+  // From install.end on: the egress serves the server from before session.start is written.
+  const e2 = ev2.findLastIndex((x) => x.event === 'install.end');
+  const asked = ev2.slice(e2 + 1).filter((x) => x.event === 'net.deny' && x.host === 'registry.example.test');
+  assert.deepEqual(asked, [], 'the offline run asked for the registry');
 });
