@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -63,6 +65,13 @@ std::string cgroup2_mount() {
   return {};
 }
 
+// Leftover groups are named mcpcell-<pid>-<time>. One whose mcpcell still runs may be empty only
+// because its sandbox has not joined yet (another mcpcell starting at the same moment): keep it.
+bool owner_alive(const char* name) {
+  long pid = std::strtol(name + 8, nullptr, 10);
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
 }  // namespace
 
 CgroupProbe cgroup_probe() {
@@ -91,7 +100,8 @@ CgroupProbe cgroup_probe() {
   if (!has_word(controllers, "memory") || !has_word(controllers, "pids")) {
     p.reason = "the memory and pids controllers are not available in " + dir +
                " (cgroup v1 or a hybrid hierarchy owns them, or the session does not delegate them;"
-               " available: " + (controllers.empty() ? std::string("none") : controllers) + ")";
+               " available: " +
+               (controllers.empty() ? std::string("none") : controllers) + ")";
     return p;
   }
   if (::access(dir.c_str(), W_OK) != 0 ||
@@ -119,21 +129,22 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
     if ((::mkdir(sup.c_str(), 0755) != 0 && errno != EEXIST) ||
         !write_str(sup + "/cgroup.procs", std::to_string(::getpid())) ||
         !write_str(p.base + "/cgroup.subtree_control", "+memory +pids")) {
-      *reason = "could not enable memory and pids controllers in " + p.base + ": " +
-                std::strerror(errno);
+      *reason =
+          "could not enable memory and pids controllers in " + p.base + ": " + std::strerror(errno);
       return -1;
     }
   }
   if (DIR* d = ::opendir(p.base.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n.rfind("mcpcell-", 0) == 0 && n != "mcpcell-supervisor")
+      if (n.rfind("mcpcell-", 0) == 0 && n != "mcpcell-supervisor" && !owner_alive(n.c_str()))
         ::rmdir((p.base + "/" + n).c_str());  // busy ones stay
     }
     ::closedir(d);
   }
   char name[48];
-  std::snprintf(name, sizeof name, "mcpcell-%d-%ld", ::getpid(), static_cast<long>(::time(nullptr)));
+  std::snprintf(name, sizeof name, "mcpcell-%d-%ld", ::getpid(),
+                static_cast<long>(::time(nullptr)));
   std::string dir = p.base + "/" + name;
   for (int i = 0; ::mkdir(dir.c_str(), 0755) != 0; ++i) {
     if (errno != EEXIST || i > 100) {
@@ -159,7 +170,7 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
   return fd;
 }
 
-bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* procs,
+bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* task_files,
                       std::vector<std::string>* dirs, std::string* reason) {
   struct Want {
     const char* controller;
@@ -170,7 +181,7 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
   std::vector<std::string> made;
   auto undo = [&] {
     for (const auto& d : made) ::rmdir(d.c_str());
-    procs->clear();
+    task_files->clear();
     dirs->clear();
   };
   for (const Want& w : wants) {
@@ -217,7 +228,7 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
     std::string base = mnt + (path == "/" ? "" : path);
     if (DIR* d = ::opendir(base.c_str())) {
       while (dirent* e = ::readdir(d))
-        if (std::string(e->d_name).rfind("mcpcell-", 0) == 0)
+        if (std::string(e->d_name).rfind("mcpcell-", 0) == 0 && !owner_alive(e->d_name))
           ::rmdir((base + "/" + e->d_name).c_str());
       ::closedir(d);
     }
@@ -236,7 +247,7 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
       undo();
       return false;
     }
-    procs->push_back(dir + "/cgroup.procs");
+    task_files->push_back(dir + "/tasks");
     dirs->push_back(dir);
   }
   return true;

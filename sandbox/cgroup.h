@@ -11,8 +11,8 @@ namespace mcpcell::sandbox {
 
 struct CgroupProbe {
   bool usable = false;
-  std::string base;    // the delegated cgroup directory under which sandboxes are created
-  std::string reason;  // why not usable
+  std::string base;        // the delegated cgroup directory under which sandboxes are created
+  std::string reason;      // why not usable
   bool move_self = false;  // mcpcell must first move itself into a leaf below `base`
 };
 CgroupProbe cgroup_probe();
@@ -23,9 +23,12 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
 
 // The cgroup v1 fallback for hybrid hosts (where v1 owns the pids and memory controllers; writable
 // in practice only for root, which RLIMIT_NPROC does not bind): creates one group per controller
-// and returns their cgroup.procs files, which the parent fills with the child's pid before the
-// child goes on. False with `reason` when unavailable.
-bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* procs,
+// and returns their `tasks` files. The sandbox's first process joins them itself, before anything
+// else, by writing "0" (itself) to each: moving the calling thread alone is the one v1 migration
+// that does not take cgroup_threadgroup_rwsem for writing, whose rcu_sync costs a full RCU grace
+// period (4-11 ms measured) per spawn; that process is single-threaded, so its thread is all of it.
+// False with `reason` when unavailable.
+bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* task_files,
                       std::vector<std::string>* dirs, std::string* reason);
 
 }  // namespace mcpcell::sandbox

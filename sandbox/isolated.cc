@@ -8,12 +8,13 @@
 // decided in the parent before clone, as data (plan.h, syscalls.h, landlock.h). The child is cloned
 // straight into new user, mount, pid, net, ipc, uts and cgroup namespaces and executes that data
 // step by step through ChildSteps, without allocating:
-//   map ids -> hostname, lo up -> open every bind source by fd (no symlinks, dev/ino checked against
-//   the plan) and clone it as a detached mount -> assemble a new root on an empty tmpfs (system dirs,
-//   synthesized /etc, minimal /dev, private /tmp, grants, private HOME, masks, fresh /proc) ->
+//   join the cgroup v1 groups (root on hybrid hosts) -> map ids -> hostname, lo up -> open every
+//   bind source by fd (no symlinks, dev/ino checked against the plan) and clone it as a detached
+//   mount -> assemble a new root on an empty tmpfs (system dirs, synthesized /etc, minimal /dev,
+//   private /tmp, grants, private HOME, masks, fresh /proc) ->
 //   pivot_root -> read-only root -> cwd -> rlimits -> setsid -> close fds -> not dumpable -> drop
-//   every capability and lock securebits -> no_new_privs -> Landlock -> seccomp (listener fd sent to
-//   mcpcell over SCM_RIGHTS).
+//   every capability and lock securebits -> no_new_privs -> Landlock -> seccomp (listener fd sent
+//   to mcpcell over SCM_RIGHTS).
 // The child is then the sandbox's pid 1: it forks the server, reaps zombies, forwards signals, and
 // exits with the server's status, which takes every other process of the namespace with it. A
 // SOCK_SEQPACKET pair carries the listener fd and, on failure, the name of the step and errno; it
@@ -78,13 +79,13 @@ constexpr uint64_t kNamespaces = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CL
 // The new root is assembled on a tmpfs mounted over /tmp in the child's private mount namespace;
 // every host path is opened before that, so grants under the host's /tmp still work.
 constexpr const char* kStaging = "/tmp";
-constexpr const char* kSystemDirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                       "/libx32"};
+constexpr const char* kSystemDirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                       "/lib32", "/lib64", "/libx32"};
 // Host /etc entries a runtime needs (the rest of /etc is synthesized).
-constexpr const char* kEtcEntries[] = {"ld.so.cache", "localtime", "timezone", "ssl/certs",
-                                       "ssl/openssl.cnf", "ca-certificates", "pki/tls/certs",
-                                       "pki/ca-trust", "alternatives", "protocols", "services",
-                                       "os-release", "mime.types"};
+constexpr const char* kEtcEntries[] = {
+    "ld.so.cache",     "localtime",     "timezone",     "ssl/certs",    "ssl/openssl.cnf",
+    "ca-certificates", "pki/tls/certs", "pki/ca-trust", "alternatives", "protocols",
+    "services",        "os-release",    "mime.types"};
 constexpr const char* kEmptyMask = ".mcpcell-empty";  // in the new root, until the masks are bound
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom"};
 
@@ -100,8 +101,8 @@ enum class Op { Dir, Symlink, File, Bind, Tmpfs, EmptyFile, Proc };
 
 struct Step {
   Op op = Op::Dir;
-  std::string path;  // relative to the new root
-  std::string data;  // symlink target or file content
+  std::string path;                                       // relative to the new root
+  std::string data;                                       // symlink target or file content
   std::vector<std::pair<std::string, std::string>> opts;  // tmpfs/proc options
   int src = -1;
   uint64_t attrs = 0;
@@ -127,7 +128,7 @@ struct ChildPlan {
   std::vector<Step> steps;
   std::string cwd, home;
   Policy::NetnsSetup netns;
-  bool wait_for_parent = false;  // the parent puts the child into cgroup v1 groups first
+  int v1_tasks[2] = {-1, -1};  // cgroup v1 `tasks` files the child joins (opened by mcpcell)
   std::vector<std::pair<int, rlimit>> rlimits;
   std::vector<std::pair<std::string, std::string>> root_opts = {{"size", "16m"}, {"mode", "0755"}};
   cap_t no_caps = nullptr;
@@ -387,6 +388,11 @@ int send_fd(int sock, int fd) {
     if (::poll(&p, 1, 0) > 0 && (p.revents & POLLHUP)) return ESRCH;
     return 0;
   });
+  steps.run("join the cgroup v1 groups", [&] {
+    for (int fd : plan.v1_tasks)
+      if (fd >= 0 && ::write(fd, "0", 1) != 1) return errno;
+    return 0;
+  });
   steps.run("map user and group ids (user namespace)", [&] {
     int e = write_file("/proc/self/setgroups", plan.setgroups.data(), plan.setgroups.size());
     if (e == 0) e = write_file("/proc/self/uid_map", plan.uid_map.data(), plan.uid_map.size());
@@ -454,8 +460,8 @@ int send_fd(int sock, int fd) {
           int dirfd = ::openat(parent, ".", O_DIRECTORY | O_CLOEXEC);  // O_PATH fds cannot create
           ::close(parent);
           if (dirfd < 0) return errno;
-          int f = ::openat(dirfd, leaf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-                           st.mode);
+          int f =
+              ::openat(dirfd, leaf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, st.mode);
           int e = errno;
           ::close(dirfd);
           if (f < 0) return e;
@@ -473,8 +479,9 @@ int send_fd(int sock, int fd) {
         case Op::EmptyFile: {
           int t = ::open_tree(root, kEmptyMask, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
           if (t < 0) return errno;
-          int e = set_attrs(t, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                   MOUNT_ATTR_NOEXEC, false);
+          int e = set_attrs(
+              t, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+              false);
           if (e == 0) e = move_onto(t, root, rel, false);
           ::close(t);
           return e;
@@ -522,15 +529,6 @@ int send_fd(int sock, int fd) {
     if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) == 0) return 0;
     return ::chdir(plan.home.c_str()) == 0 ? 0 : errno;
   });
-  // Moving a task between cgroup v1 groups waits for an RCU grace period (milliseconds): mcpcell
-  // does it while this process builds the filesystem, and only init's server fork must come after.
-  if (plan.wait_for_parent) {
-    steps.run("wait for mcpcell (cgroup v1)", [&] {
-      char go = 0;
-      ssize_t n = ::recv(plan.sock, &go, 1, 0);
-      return n == 1 && go == 'G' ? 0 : (n < 0 ? errno : ESRCH);
-    });
-  }
   steps.run("set resource limits", [&] {
     for (const auto& [res, lim] : plan.rlimits)
       if (::setrlimit(static_cast<__rlimit_resource>(res), &lim) != 0) return errno;
@@ -545,8 +543,8 @@ int send_fd(int sock, int fd) {
   steps.run("install seccomp filter", [&] {
     sock_fprog prog{static_cast<unsigned short>(plan.filter.count),
                     reinterpret_cast<sock_filter*>(plan.filter.insns.data())};
-    long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                        &prog);
+    long fd =
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (fd < 0) return errno;
     int e = send_fd(plan.sock, static_cast<int>(fd));
     ::close(static_cast<int>(fd));
@@ -581,11 +579,17 @@ std::string explain(const std::string& step, int err) {
                : "the kernel refused a namespace operation (a container's seccomp policy or an LSM "
                  "restricts user namespaces); see `mcpcell doctor`";
   } else if (step == "mount /proc" && err == EPERM) {
-    hint = "this /proc is partly covered (e.g. a container runtime masks it), so a fresh /proc "
-           "cannot be mounted; run mcpcell where /proc is not masked; see `mcpcell doctor`";
+    hint =
+        "this /proc is partly covered (e.g. a container runtime masks it), so a fresh /proc "
+        "cannot be mounted; run mcpcell where /proc is not masked; see `mcpcell doctor`";
   } else if (err == ESTALE) {
-    hint = "a path changed between planning and mounting (a symlink or directory was swapped); "
-           "check that nothing else modifies it and retry";
+    hint =
+        "a path changed between planning and mounting (a symlink or directory was swapped); "
+        "check that nothing else modifies it and retry";
+  } else if (step == "join the cgroup v1 groups") {
+    hint =
+        "the sandbox's pids and memory groups could not be joined (removed meanwhile, or the "
+        "v1 hierarchy refused the move); retry, and see `mcpcell doctor`";
   } else if (step == "install seccomp filter") {
     hint = "this kernel lacks seccomp user notification (Linux 5.0+); see `mcpcell doctor`";
   } else if (err == ENOSYS) {
@@ -619,7 +623,8 @@ bool private_dir(const std::string& dir, std::string* error) {
   std::filesystem::create_directories(dir, ec);
   struct stat st;
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
-    *error = "cannot use " + dir + " as the server's private home (missing, not a directory, a "
+    *error = "cannot use " + dir +
+             " as the server's private home (missing, not a directory, a "
              "symlink, or owned by someone else)";
     return false;
   }
@@ -655,8 +660,7 @@ void mirror(ChildPlan& plan, const std::string& host, nlohmann::json* ro) {
     return;
   }
   int idx;
-  if (!add_source(plan, host,
-                  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &idx))
+  if (!add_source(plan, host, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &idx))
     return;
   Step s = mk(Op::Bind, rel);
   s.src = idx;
@@ -689,9 +693,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   int code = 0;
   std::filesystem::path exe = resolve_command(argv[0], &code, &error);
   if (exe.empty()) return fail(code, error);
-  std::string exe_s = normalize_path(exe.is_absolute() ? exe.string()
-                                                       : (std::filesystem::current_path() / exe)
-                                                             .string());
+  std::string exe_s = normalize_path(
+      exe.is_absolute() ? exe.string() : (std::filesystem::current_path() / exe).string());
   if (policy.state_dir.empty() || policy.server_name.empty())
     return fail(125, "sandbox: the policy has no state directory or server name");
 
@@ -753,10 +756,9 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
     s.name = "mount " + host;
     cp.steps.push_back(s);
   }
-  for (auto [link, target] : {std::pair{"dev/fd", "/proc/self/fd"},
-                              std::pair{"dev/stdin", "/proc/self/fd/0"},
-                              std::pair{"dev/stdout", "/proc/self/fd/1"},
-                              std::pair{"dev/stderr", "/proc/self/fd/2"}}) {
+  for (auto [link, target] :
+       {std::pair{"dev/fd", "/proc/self/fd"}, std::pair{"dev/stdin", "/proc/self/fd/0"},
+        std::pair{"dev/stdout", "/proc/self/fd/1"}, std::pair{"dev/stderr", "/proc/self/fd/2"}}) {
     Step s = mk(Op::Symlink, link, target);
     s.name = std::string("link /") + link;
     cp.steps.push_back(s);
@@ -769,7 +771,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   landlock_allow(&cp.landlock, "/", Access::Read);
   landlock_allow(&cp.landlock, "/tmp", Access::ReadWrite);
   landlock_allow(&cp.landlock, "/dev/shm", Access::ReadWrite);
-  for (const char* d : kDevices) landlock_allow(&cp.landlock, std::string("/dev/") + d, Access::Device);
+  for (const char* d : kDevices)
+    landlock_allow(&cp.landlock, std::string("/dev/") + d, Access::Device);
   landlock_allow(&cp.landlock, "/proc", Access::Device);  // /proc/self/* writes (e.g. comm)
 
   for (const PlannedMount& m : fsplan.mounts) {
@@ -830,8 +833,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   info["downgraded"] = fsplan.downgraded;
   info["auto_read"] = in.auto_read;
   for (const auto& f : fsplan.refused)
-    if (!f.path.empty()) std::fprintf(stderr, "mcpcell: not granted: %s (%s)\n", f.path.c_str(),
-                                      f.reason.c_str());
+    if (!f.path.empty())
+      std::fprintf(stderr, "mcpcell: not granted: %s (%s)\n", f.path.c_str(), f.reason.c_str());
   for (const auto& d : fsplan.downgraded)
     std::fprintf(stderr,
                  "mcpcell: write grant made read-only: %s (it contains protected or "
@@ -871,13 +874,25 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   uint64_t files = policy.limits.files ? policy.limits.files : 4096;
   std::string cg_path, cg_reason;
   int cg_fd = cgroup_create(mem, tasks, &cg_path, &cg_reason);
-  std::vector<std::string> v1_procs, v1_dirs;
+  std::vector<std::string> v1_tasks, v1_dirs;
   std::string v1_reason;
+  bool v1 = cg_fd < 0 && cgroup_v1_create(mem, tasks, &v1_tasks, &v1_dirs, &v1_reason);
+  for (size_t i = 0; v1 && i < v1_tasks.size() && i < 2; ++i) {
+    cp.v1_tasks[i] = ::open(v1_tasks[i].c_str(), O_WRONLY | O_CLOEXEC);
+    if (cp.v1_tasks[i] < 0) {
+      v1_reason = "open " + v1_tasks[i] + ": " + std::strerror(errno);
+      v1 = false;
+    }
+  }
+  auto close_v1 = [&] {
+    for (int& fd : cp.v1_tasks)
+      if (fd >= 0) ::close(std::exchange(fd, -1));
+  };
+  if (!v1) close_v1();
   if (cg_fd >= 0) {
     info["cgroup"] = {{"version", 2}, {"path", cg_path}, {"memory_max", mem}, {"pids_max", tasks}};
-  } else if (cgroup_v1_create(mem, tasks, &v1_procs, &v1_dirs, &v1_reason)) {
+  } else if (v1) {
     info["cgroup"] = {{"version", 1}, {"paths", v1_dirs}, {"memory_max", mem}, {"pids_max", tasks}};
-    cp.wait_for_parent = true;
   } else {
     info["cgroup"] = {{"available", false}, {"reason", cg_reason + "; v1: " + v1_reason}};
   }
@@ -888,7 +903,7 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   cp.rlimits.push_back({RLIMIT_NOFILE, {nofile, nofile}});
   cp.rlimits.push_back({RLIMIT_NPROC, {tasks, tasks}});
   nlohmann::json rl = {{"core", 0}, {"nofile", nofile}, {"nproc", tasks}};
-  if (cg_fd < 0 && !cp.wait_for_parent) {
+  if (cg_fd < 0 && !v1) {
     // Without a memory cgroup: bound each process's data segment. Never RLIMIT_AS (V8 and Go
     // reserve large address ranges they never touch).
     cp.rlimits.push_back({RLIMIT_DATA, {mem, mem}});
@@ -900,8 +915,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   std::vector<std::string> host_env;
   for (char** e = environ; e && *e; ++e) host_env.emplace_back(*e);
   std::vector<std::string> withheld;
-  cp.env_s = build_environment(host_env, policy.env_pass, policy.env_set, home, ids.user,
-                               &withheld);
+  cp.env_s =
+      build_environment(host_env, policy.env_pass, policy.env_set, home, ids.user, &withheld);
   nlohmann::json env_names = nlohmann::json::array();
   for (const auto& kv : cp.env_s) env_names.push_back(kv.substr(0, kv.find('=')));
   info["env"] = env_names;
@@ -932,6 +947,7 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     if (cg_fd >= 0) ::close(cg_fd);
+    close_v1();
     cap_free(cp.no_caps);
     return fail(125, std::string("socketpair: ") + std::strerror(errno));
   }
@@ -952,20 +968,9 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   }
   if (pid == 0) child_main(cp);  // never returns
   int clone_err = errno;
-  if (pid > 0 && cp.wait_for_parent) {
-    bool joined = true;
-    for (const auto& f : v1_procs) {
-      std::ofstream out(f);
-      out << pid;
-      out.flush();
-      joined = joined && out.good();
-    }
-    if (!joined) info["cgroup"]["error"] = "could not move the sandbox into its groups";
-    char go = 'G';
-    (void)!::send(sv[0], &go, 1, MSG_NOSIGNAL);
-  }
   ::close(sv[1]);
   if (cg_fd >= 0) ::close(cg_fd);
+  close_v1();
   cap_free(cp.no_caps);
   if (pid < 0) {
     ::close(sv[0]);
@@ -975,8 +980,9 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
     else if (read_line("/proc/sys/user/max_user_namespaces") == "0")
       hint = "user namespaces are disabled (user.max_user_namespaces=0); see `mcpcell doctor`";
     else if (read_line("/proc/sys/kernel/unprivileged_userns_clone") == "0")
-      hint = "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0); "
-             "see `mcpcell doctor`";
+      hint =
+          "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0); "
+          "see `mcpcell doctor`";
     else
       hint = "see `mcpcell doctor`";
     return fail(125, std::string("cannot create the sandbox's namespaces: ") +
@@ -1023,8 +1029,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
                             ? " (it, or its interpreter, is not visible inside the sandbox; grant "
                               "its directory with --allow-read)"
                             : "";
-      return fail(c, "could not start " + argv[0] + " in the sandbox: " + std::strerror(rep.err) +
-                         why);
+      return fail(
+          c, "could not start " + argv[0] + " in the sandbox: " + std::strerror(rep.err) + why);
     }
     return fail(125, explain(rep.step, rep.err));
   }
