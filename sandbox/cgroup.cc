@@ -65,11 +65,14 @@ std::string cgroup2_mount() {
   return {};
 }
 
-// Leftover groups are named mcpcell-<pid>-<time>. One whose mcpcell still runs may be empty only
-// because its sandbox has not joined yet (another mcpcell starting at the same moment): keep it.
+// Leftover groups are named mcpcell-<pid>-<time>. One of another mcpcell that still runs may be
+// empty only because its sandbox has not joined yet (both starting at the same moment): keep it.
+// Our own earlier ones are leftovers (a process spawns one sandbox at a time); rmdir spares busy
+// groups anyway.
 bool owner_alive(const char* name) {
   long pid = std::strtol(name + 8, nullptr, 10);
-  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+  if (pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 }  // namespace
@@ -236,10 +239,13 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
     std::snprintf(name, sizeof name, "/mcpcell-%d-%ld", ::getpid(),
                   static_cast<long>(::time(nullptr)));
     std::string dir = base + name;
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-      *reason = "cgroup v1 " + base + " is not writable: " + std::strerror(errno);
-      undo();
-      return false;
+    for (int i = 0; ::mkdir(dir.c_str(), 0755) != 0; ++i) {
+      if (errno != EEXIST || i > 100) {
+        *reason = "cgroup v1 " + base + " is not writable: " + std::strerror(errno);
+        undo();
+        return false;
+      }
+      dir = base + name + "-" + std::to_string(i);  // a busy group of ours from this second
     }
     made.push_back(dir);
     if (!write_str(dir + "/" + w.file, std::to_string(w.value))) {
