@@ -3,7 +3,8 @@
 #   1. sandboxed /bin/true through mcpcell (relay, audit, filters) and through sandbox-driver
 #      (sandbox::spawn alone), against `bwrap --unshare-all --die-with-parent --new-session` with a
 #      minimal root (/usr read-only, merged-/usr symlinks, fresh /proc and /dev, tmpfs /tmp);
-#   2. time to server-everything's initialize result, through mcpcell vs direct.
+#   2. time to server-everything's initialize result: direct, through mcpcell --no-sandbox, and
+#      through mcpcell (interleaved runs).
 # usage: bench/sandbox/startup.sh [BUILD_DIR]   (default: build)   env RUNS=N (default 50),
 #        BASE_BUILD=DIR adds that build's sandbox-driver and mcpcell (a before/after in the same run),
 #        ROUNDS=N repeats the hyperfine batch N times and reports the median of the per-round medians
@@ -33,7 +34,8 @@ bwrap_args+=(--proc /proc --dev /dev --tmpfs /tmp)
 
 rounds="${ROUNDS:-1}"
 cmds=(-n direct "/bin/true" -n bwrap "bwrap ${bwrap_args[*]} /bin/true"
-      -n sandbox-driver "$driver -- /bin/true" -n mcpcell "$mcpcell --name bench-true -- /bin/true")
+      -n sandbox-driver "$driver -- /bin/true" -n mcpcell "$mcpcell --name bench-true -- /bin/true"
+      -n mcpcell-nosandbox "$mcpcell --no-sandbox --name bench-true -- /bin/true")
 if [ -n "${BASE_BUILD:-}" ]; then
   cmds+=(-n "sandbox-driver(base)" "$BASE_BUILD/sandbox-driver -- /bin/true"
          -n "mcpcell(base)" "$BASE_BUILD/mcpcell --name bench-true -- /bin/true")
@@ -54,6 +56,9 @@ node -e '
   const ratio = (a) => m[a] ? (med(m[a]) / med(m.bwrap)).toFixed(2) : "-";
   console.log(`ratio sandbox-driver/bwrap ${ratio("sandbox-driver")}  (target <= 1.0; medians)`);
   console.log(`ratio mcpcell/bwrap        ${ratio("mcpcell")}  (includes relay, audit and filters)`);
+  const sb = med(m.mcpcell) - med(m["mcpcell-nosandbox"]);
+  console.log(`mcpcell minus mcpcell --no-sandbox: ${sb.toFixed(2)} ms = ` +
+              `${(sb / med(m.bwrap)).toFixed(2)} x bwrap (the sandbox share of the whole start)`);
   if (m["sandbox-driver(base)"])
     console.log(`baseline: sandbox-driver ${ratio("sandbox-driver(base)")}, mcpcell ${ratio("mcpcell(base)")}`);
 ' $(for r in $(seq 1 "$rounds"); do echo "$work/startup.$r.json"; done)
@@ -61,7 +66,9 @@ node -e '
 everything="$src/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 if [ -f "$everything" ]; then
   n=$(( runs < 20 ? runs : 20 ))
-  echo "== time to server-everything's initialize result ($n runs each)"
-  echo -n "direct   "; node "$here/init_time.mjs" "$n" -- node "$everything" stdio
-  echo -n "mcpcell  "; node "$here/init_time.mjs" "$n" -- "$mcpcell" --name bench-everything -- node "$everything" stdio
+  echo "== time to server-everything's initialize result ($n runs each, interleaved)"
+  # --no-sandbox separates the launcher's own start (scan database, audit) from the sandbox's.
+  node "$here/init_time.mjs" "$n" -- direct=node "$everything" stdio \
+    --- nosandbox="$mcpcell" --no-sandbox --name bench-everything -- node "$everything" stdio \
+    --- mcpcell="$mcpcell" --name bench-everything -- node "$everything" stdio
 fi
