@@ -65,10 +65,17 @@ std::string cgroup2_mount() {
   return {};
 }
 
-// Leftover groups are named mcpcell-<pid>-<time>. One of another mcpcell that still runs may be
-// empty only because its sandbox has not joined yet (both starting at the same moment): keep it.
-// Our own earlier ones are leftovers (a process spawns one sandbox at a time); rmdir spares busy
-// groups anyway.
+// A sandbox's group is named mcpcell.<pid>.<time> after the mcpcell that made it. Leftovers
+// are removed by the next sandbox, except those of another mcpcell that still runs: one may be
+// empty only because its sandbox has not joined yet (both starting at the same moment). Our own
+// earlier ones are leftovers (a process spawns one sandbox at a time); rmdir spares busy groups.
+// Builds before this check named theirs mcpcell-<pid>-<time> and removed every empty mcpcell-*
+// group, a live one included: the new separator keeps them away from ours, and we still clean
+// up their leftovers.
+bool sandbox_group(const std::string& n) {
+  return (n.rfind("mcpcell.", 0) == 0 || n.rfind("mcpcell-", 0) == 0) && n != "mcpcell-supervisor";
+}
+
 bool owner_alive(const char* name) {
   long pid = std::strtol(name + 8, nullptr, 10);
   if (pid <= 0 || pid == ::getpid()) return false;
@@ -140,13 +147,13 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
   if (DIR* d = ::opendir(p.base.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n.rfind("mcpcell-", 0) == 0 && n != "mcpcell-supervisor" && !owner_alive(n.c_str()))
+      if (sandbox_group(n) && !owner_alive(n.c_str()))
         ::rmdir((p.base + "/" + n).c_str());  // busy ones stay
     }
     ::closedir(d);
   }
   char name[48];
-  std::snprintf(name, sizeof name, "mcpcell-%d-%ld", ::getpid(),
+  std::snprintf(name, sizeof name, "mcpcell.%d.%ld", ::getpid(),
                 static_cast<long>(::time(nullptr)));
   std::string dir = p.base + "/" + name;
   for (int i = 0; ::mkdir(dir.c_str(), 0755) != 0; ++i) {
@@ -154,7 +161,7 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
       *reason = "mkdir " + dir + ": " + std::strerror(errno);
       return -1;
     }
-    dir = p.base + "/" + name + "-" + std::to_string(i);
+    dir = p.base + "/" + name + "." + std::to_string(i);
   }
   if (!write_str(dir + "/memory.max", std::to_string(memory_bytes)) ||
       !write_str(dir + "/pids.max", std::to_string(tasks))) {
@@ -231,12 +238,12 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
     std::string base = mnt + (path == "/" ? "" : path);
     if (DIR* d = ::opendir(base.c_str())) {
       while (dirent* e = ::readdir(d))
-        if (std::string(e->d_name).rfind("mcpcell-", 0) == 0 && !owner_alive(e->d_name))
+        if (sandbox_group(e->d_name) && !owner_alive(e->d_name))
           ::rmdir((base + "/" + e->d_name).c_str());
       ::closedir(d);
     }
     char name[48];
-    std::snprintf(name, sizeof name, "/mcpcell-%d-%ld", ::getpid(),
+    std::snprintf(name, sizeof name, "/mcpcell.%d.%ld", ::getpid(),
                   static_cast<long>(::time(nullptr)));
     std::string dir = base + name;
     for (int i = 0; ::mkdir(dir.c_str(), 0755) != 0; ++i) {
@@ -245,7 +252,7 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
         undo();
         return false;
       }
-      dir = base + name + "-" + std::to_string(i);  // a busy group of ours from this second
+      dir = base + name + "." + std::to_string(i);  // a busy group of ours from this second
     }
     made.push_back(dir);
     if (!write_str(dir + "/" + w.file, std::to_string(w.value))) {
