@@ -42,6 +42,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "core/identity.h"
 #include "sandbox/cgroup.h"
