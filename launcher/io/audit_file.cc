@@ -47,7 +47,10 @@ AuditFile::AuditFile(fs::path dir, AuditFileOptions options)
       path_(dir_ / "audit.jsonl"),
       lock_path_(dir_ / "audit.lock"),
       checkpoint_path_(dir_ / "audit.checkpoint"),
-      options_(options) {}
+      options_(options),
+      // The first checkpoint comes 200 ms in (or at the end): a short session writes (and fsyncs)
+      // one, not two.
+      last_checkpoint_ms_(now_ms()) {}
 
 AuditFile::~AuditFile() {
   if (lock_fd_ >= 0 && fd_ >= 0 && known_size_ != UINT64_MAX) {

@@ -144,7 +144,11 @@ class PinFilter : public Filter {
 
   void on_end(FilterContext&) override {
     std::string now = rfc3339_now();
-    saver_.push([now](ServerPins& p) { p.last_seen = now; });
+    // To the hour: rewriting the pins file (an fsync) at the end of every session to move this by
+    // seconds is not worth it.
+    saver_.push([now](ServerPins& p) {
+      if (p.last_seen.compare(0, 13, now, 0, 13) != 0) p.last_seen = now;
+    });
     // A session that ended before the server answered (a crash, a probe, a client that gave up)
     // still keeps the interpreter's hash if it is done, so the next start does not hash it again.
     if (launch_future_.valid() &&

@@ -162,8 +162,15 @@ Status PinStore::update(std::string_view server, const std::function<void(Server
     return Status::Error("cannot lock " + file.string() + ": " + std::strerror(errno));
   ServerPins pins;
   if (Status st = read_pins(file, server, &pins); !st) return st;
+  std::error_code ec;
+  bool existed = fs::exists(file, ec);
+  std::string before = existed ? to_json(pins).dump(1) + "\n" : std::string();
   fn(pins);
-  return write_file_atomic(file, to_json(pins).dump(1) + "\n");
+  std::string after = to_json(pins).dump(1) + "\n";
+  // Most sessions change nothing; an unchanged file is not rewritten (each write is an fsync on
+  // the way out of every session).
+  if (existed && after == before) return Status::Ok();
+  return write_file_atomic(file, after);
 }
 
 Status PinStore::forget(std::string_view server) const {
