@@ -280,12 +280,16 @@ class Builder {
     std::vector<Denied> denied = hard_denied_paths(ctx_);
     auto canon = [&](const std::string& p) { return ctx_.canonical ? ctx_.canonical(p) : p; };
     for (Denied& d : denied) d.path = fs::path(d.path).lexically_normal().string();
+    // Resolved once, not once per grant: each resolution is a readlink per path component.
+    std::vector<std::string> denied_canon;
+    for (const Denied& d : denied) denied_canon.push_back(canon(d.path));
     std::string private_canon = canon(private_dir_);
     auto denial_of = [&](const std::string& p) -> const Denied* {
       std::string c = canon(p);
-      for (const Denied& d : denied) {
-        std::string dc = canon(d.path);
-        if (path_within(p, d.path) || path_within(c, d.path) || path_within(c, dc)) return &d;
+      for (size_t i = 0; i < denied.size(); ++i) {
+        const Denied& d = denied[i];
+        if (path_within(p, d.path) || path_within(c, d.path) || path_within(c, denied_canon[i]))
+          return &d;
       }
       return nullptr;
     };
