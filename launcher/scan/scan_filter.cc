@@ -159,11 +159,7 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
 
   std::string_view raw = msg.bytes();
   std::string_view text = raw;
-  if (info.has_escapes) {
-    decoded_.clear();
-    scan::decode_escapes(raw, &decoded_);
-    text = decoded_;
-  }
+  if (info.has_escapes) text = scan::decode_into(raw, &decoded_);
   scan::Engine& engine = policy_->engine();
   engine.fired(text, &fired_, where);
   if (fired_.empty()) return FilterStatus::Continue;
