@@ -5,6 +5,7 @@
 //   tree       a JSON directory tree returned as text: escaped JSON inside JSON
 //   image      a base64 PNG in an image content block
 //   secret     the markdown result with one API key in it (the redaction path)
+//   redact     the markdown result with a key every 4 KiB, four kinds (256 redactions)
 // Also: Hyperscan alone with the tools/list database (every rule, poisoning included), the escape
 // decoder alone, and building the policy cold vs from the cache.
 #include <benchmark/benchmark.h>
@@ -73,7 +74,23 @@ std::string line_for(const std::string& kind) {
     return result({{{"type", "image"}, {"data", data}, {"mimeType", "image/png"}}});
   }
   std::string t = repeat_to(readme(), kSize);
-  t.insert(t.size() / 2, " STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8nR2xYv ");
+  if (kind == "secret") {
+    t.insert(t.size() / 2, " STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8nR2xYv ");
+    return text_result(t);
+  }
+  // "redact": a dumped environment or log with a secret every 4 KiB (256 in all), of a few kinds.
+  static const char* secrets[] = {
+      " STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8nR2xYv ",
+      " aws_access_key_id = AKIAZ7QX2MPLR4JD5WTE ",
+      " token: xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx ",
+      " OPENAI_API_KEY=sk-proj-Zq8Xr2Lm4Np6Tv0Wy3Bd5Fh7Jk9Mc1Qs2Ue4Gi6Ko8Pa0Rb ",
+  };
+  // Inserted back to front so earlier positions stay put; moved off UTF-8 continuation bytes.
+  for (size_t k = t.size() / 4096; k > 0; --k) {
+    size_t pos = k * 4096;
+    while (pos < t.size() && (static_cast<unsigned char>(t[pos]) & 0xC0) == 0x80) ++pos;
+    t.insert(pos, secrets[k % 4]);
+  }
   return text_result(t);
 }
 
@@ -87,6 +104,14 @@ void BM_Filter(benchmark::State& state, std::string kind) {
   auto f = default_filter();
   std::string line = line_for(kind);
   testing::FakeContext ctx;
+  {
+    Message m(Direction::s2c, line);
+    m.request_method = "tools/call";
+    f->on_message(m, ctx);
+    state.counters["findings"] = static_cast<double>(ctx.records.size());
+    state.counters["modified"] = m.modified();
+    ctx.records.clear();
+  }
   for (auto _ : state) {
     Message m(Direction::s2c, line);
     m.request_method = "tools/call";
@@ -142,7 +167,7 @@ void BM_PolicyBuild(benchmark::State& state, bool cached) {
 
 int main(int argc, char** argv) {
   using namespace mcpcell;
-  for (const char* k : {"prose", "markdown", "tree", "image", "secret"}) {
+  for (const char* k : {"prose", "markdown", "tree", "image", "secret", "redact"}) {
     benchmark::RegisterBenchmark((std::string("filter/") + k).c_str(), BM_Filter, k)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("filter_only/") + k).c_str(), BM_FilterOnly, k)->Unit(benchmark::kMillisecond);
   }

@@ -338,6 +338,39 @@ void map_strings(std::string_view raw, std::vector<StringSpan>* strings,
   }
 }
 
+bool advance_to(std::string_view raw, size_t* raw_pos, size_t* dec_pos, size_t dec) {
+  const char* b = raw.data();
+  const char* p = b + *raw_pos;
+  const char* end = b + raw.size();
+  size_t d = *dec_pos;
+  BlockCursor<'\\'> cur(end);
+  while (d < dec) {
+    const char* bs = cur.next(p);
+    size_t run = static_cast<size_t>(bs - p);
+    if (d + run >= dec) {
+      p += dec - d;
+      d = dec;
+      break;
+    }
+    if (bs == end) {
+      p = end;
+      d += run;
+      break;
+    }
+    d += run;
+    p = bs;
+    char buf[4];
+    size_t consumed;
+    size_t n = decode_one(bs, end, buf, &consumed);
+    if (d + n > dec) break;  // inside what this escape decodes to
+    d += n;
+    p += consumed;
+  }
+  *raw_pos = static_cast<size_t>(p - b);
+  *dec_pos = d;
+  return d == dec;
+}
+
 long find_string(const std::vector<StringSpan>& strings, size_t off) {
   auto it = std::upper_bound(strings.begin(), strings.end(), off,
                              [](size_t o, const StringSpan& s) { return o < s.dec_begin; });

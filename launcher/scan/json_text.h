@@ -10,8 +10,9 @@
 // quotes, colons and commas stay where they were, so a rule can still see `"password":"…"`.
 //
 // Only when a rule fires do we walk the raw line once more to learn where each string literal sits
-// in both the raw and the decoded text. A finding is then mapped to the string that holds it, that
-// one string is rebuilt and re-escaped, and every other byte of the line stays as it was.
+// in both the raw and the decoded text. A finding is then mapped to the string that holds it and to
+// raw offsets inside it; only the replacement is escaped and every other byte of the line stays as
+// it was (re-escaping a whole 1 MiB string around one redacted key took longer than the scan).
 #pragma once
 
 #include <cstddef>
@@ -46,6 +47,12 @@ struct ItemSpan {
 // advertised items of a list result).
 void map_strings(std::string_view raw, std::vector<StringSpan>* strings,
                  std::vector<ItemSpan>* items);
+
+// Walks a string literal's raw bytes from (*raw_pos, *dec_pos), a matching pair of positions in
+// it, forward to the decoded position `dec` (<= the literal's dec_end) and sets both to it. False
+// when `dec` falls among the bytes one escape decodes to (it has no raw position of its own); the
+// positions are then left at that escape.
+bool advance_to(std::string_view raw, size_t* raw_pos, size_t* dec_pos, size_t dec);
 
 // Index of the string whose decoded content contains `dec_offset`, or -1.
 long find_string(const std::vector<StringSpan>& strings, size_t dec_offset);

@@ -219,6 +219,52 @@ TEST(JsonText, MapsEveryEscapeAtEveryOffsetLikeTheReference) {
   }
 }
 
+// advance_to against the reference: every decoded offset either starts a raw byte or an escape
+// (a boundary, with its raw offset) or falls among the bytes an escape decodes to.
+TEST(JsonText, AdvancesFromDecodedToRawOffsetsLikeTheReference) {
+  std::mt19937 rng(5);
+  const auto& e = escapes();
+  for (int round = 0; round < 2000; ++round) {
+    std::string raw;
+    size_t n = rng() % 300;
+    while (raw.size() < n) {
+      if (rng() % 3 == 0)
+        raw += e[rng() % e.size()];
+      else
+        raw += filler(rng() % 70, rng());
+    }
+    if (!raw.empty() && raw.back() == '\\') raw.pop_back();
+    // boundary[d] = raw offset of decoded offset d, or npos inside an escape's output.
+    std::vector<size_t> boundary;
+    std::string dec;
+    for (size_t i = 0; i < raw.size();) {
+      boundary.push_back(i);
+      size_t before = dec.size();
+      if (raw[i] == '\\')
+        i += ref_escape(raw, i, &dec);
+      else
+        dec += raw[i++];
+      while (boundary.size() < dec.size()) boundary.push_back(std::string::npos);
+      ASSERT_EQ(boundary.size(), dec.size()) << before;
+    }
+    boundary.push_back(raw.size());
+    size_t r = 0, d = 0;
+    for (size_t want = 0; want < boundary.size(); want += 1 + rng() % 9) {
+      bool ok = advance_to(raw, &r, &d, want);
+      ASSERT_EQ(ok, boundary[want] != std::string::npos) << raw << " @" << want;
+      if (ok) {
+        ASSERT_EQ(r, boundary[want]) << raw << " @" << want;
+        ASSERT_EQ(d, want);
+      } else {
+        ASSERT_LT(d, want);
+        ASSERT_EQ(raw[r], '\\');
+        ASSERT_EQ(boundary[d], r);
+        r = d = 0;  // start over, as a caller falling back would
+      }
+    }
+  }
+}
+
 TEST(JsonText, DecodeIntoReusesItsBufferWithoutClearingIt) {
   std::string scratch;
   std::string long_raw = filler(300, 1) + R"(\n)";
