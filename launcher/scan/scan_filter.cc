@@ -181,7 +181,8 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
   std::vector<Finding> findings;
   spans_.clear();
   for (uint32_t i : fired_)
-    if (policy_->action(i, where, tool) != Action::off) engine.spans(i, text, &spans_);
+    if (policy_->action(i, where, tool) != Action::off)
+      engine.spans(i, text, &spans_, engine.ends(i));
   scan::drop_shadowed(engine.rules(), &spans_);
   for (const auto& s : spans_)
     if (!policy_->allowed(text.substr(s.begin, s.end - s.begin), tool))
