@@ -55,6 +55,31 @@ void write_file(const std::string& dir, const std::string& path, const char* dat
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
+// True when the pattern has a repeat without an upper bound (*, +, {n,}) outside a character
+// class. Only a quick look at the text: a wrong "true" merely costs speed.
+bool unbounded(std::string_view p) {
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') ++j;
+      if (j < p.size() && p[j] == ']') ++j;  // a literal ] first in the class
+      for (; j < p.size() && p[j] != ']'; ++j)
+        if (p[j] == '\\') ++j;
+      i = j;
+    } else if (c == '*' || c == '+') {
+      return true;
+    } else if (c == '{') {
+      size_t j = i + 1;
+      while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j;
+      if (j + 1 < p.size() && p[j] == ',' && p[j + 1] == '}') return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
@@ -62,6 +87,9 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
   std::unique_ptr<Engine> e(new Engine());
   e->rules_ = std::move(rules);
   places.resize(e->rules_.size(), 0x7);
+  e->windowed_.resize(e->rules_.size());
+  for (size_t i = 0; i < e->rules_.size(); ++i)
+    e->windowed_[i] = e->rules_[i].span.empty() && !unbounded(e->rules_[i].pattern);
   e->re_ = std::make_unique<Compiled[]>(e->rules_.size());
   bool all_cached = !cache_dir.empty();
   for (int w = 0; w < 3; ++w) {
@@ -72,9 +100,10 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
       exprs.push_back(e->rules_[i].pattern.c_str());
       // Prefilter mode: Hyperscan may over-approximate a pattern (large bounded repeats compile
       // much faster) but never misses; RE2 confirms every hit anyway.
-      // Every match end is reported (no HS_FLAG_SINGLEMATCH): when a rule fires, RE2 then
-      // looks only near its matches. Benign text fires nothing, so this costs nothing there.
-      flags.push_back(HS_FLAG_PREFILTER);
+      // Every match end is reported for the rules RE2 can then search near their matches
+      // (benign text fires nothing, so this costs nothing there). The others stop at their first
+      // match: a megabyte of zero-width characters would otherwise be a callback per character.
+      flags.push_back(HS_FLAG_PREFILTER | (e->windowed_[i] ? 0 : HS_FLAG_SINGLEMATCH));
       ids.push_back(static_cast<unsigned>(i));
     }
     if (exprs.empty()) continue;
@@ -230,7 +259,7 @@ void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where wh
 }
 
 const std::vector<uint32_t>* Engine::ends(uint32_t i) const {
-  if (!ends_complete_ || i >= ends_.size() || ends_[i].empty()) return nullptr;
+  if (!ends_complete_ || i >= ends_.size() || !windowed_[i] || ends_[i].empty()) return nullptr;
   return &ends_[i];
 }
 

@@ -94,6 +94,8 @@ class Engine {
                       void* ctx);
   std::vector<std::vector<uint32_t>> ends_;
   std::vector<uint32_t> dirty_;  // the rules whose ends_ are not empty
+  // Per rule: its pattern is RE2's and has no unbounded repeat, so it reports every match end.
+  std::vector<bool> windowed_;
   bool ends_complete_ = true;
 };
 
