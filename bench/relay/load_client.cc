@@ -4,6 +4,7 @@
 //   latency     one request at a time; per round trip times, reported as p50/p99/mean in µs
 //   throughput  up to --window requests in flight, non-blocking in both directions (a client that
 //               writes 1 MiB while the server writes 1 MiB back must never wait on one side only)
+// --payload letters (default) or escaped (the message is pretty-printed JSON, full of escapes).
 // The request is built once with a fixed-width string id that is patched in place, so the client
 // itself costs a memcpy-free write per message. Responses are framed with memchr and checked by
 // length only (the echo server returns the message literal unchanged, so every reply of one run has
@@ -42,6 +43,7 @@ struct Options {
   long warmup = 1000;
   size_t size = 16;
   int window = 4;
+  std::string payload = "letters";
   std::vector<std::string> argv;
 };
 
@@ -148,13 +150,27 @@ struct Request {
   }
 };
 
-Request make_request(size_t payload) {
+// `escaped`: the message is itself pretty-printed JSON (a directory listing), so on the wire it is
+// full of \" and \n escapes, as a tool result that returns JSON as text is; the scanner must
+// decode it. `payload` is the length on the wire.
+Request make_request(size_t payload, const std::string& kind) {
   Request r;
   r.bytes = R"({"jsonrpc":"2.0","id":")";
   r.id_pos = r.bytes.size();
   r.bytes.append(Request::kIdWidth, '0');
   r.bytes += R"(","method":"tools/call","params":{"name":"echo","arguments":{"message":")";
-  for (size_t i = 0; i < payload; ++i) r.bytes += static_cast<char>('a' + i % 26);
+  if (kind == "escaped") {
+    std::string text;
+    for (long n = 0; text.size() < payload; ++n)
+      text += R"(\n  {\n    \"name\": \"file-)" + std::to_string(n) +
+              R"(.ts\",\n    \"type\": \"file\",\n    \"children\": []\n  },)";
+    text.resize(payload);
+    while (!text.empty() && text.back() == '\\') text.pop_back();  // no cut-off escape
+    text.resize(payload, ' ');
+    r.bytes += text;
+  } else {
+    for (size_t i = 0; i < payload; ++i) r.bytes += static_cast<char>('a' + i % 26);
+  }
   r.bytes += "\"}}}\n";
   return r;
 }
@@ -198,7 +214,7 @@ void handshake(Child& c, LineReader& in) {
 }
 
 void run_latency(const Options& o, Child& c, LineReader& in) {
-  Request req = make_request(o.size);
+  Request req = make_request(o.size, o.payload);
   std::vector<double> us;
   us.reserve(static_cast<size_t>(o.count));
   size_t expect = 0;
@@ -223,7 +239,7 @@ void run_latency(const Options& o, Child& c, LineReader& in) {
 }
 
 void run_throughput(const Options& o, Child& c, LineReader& in) {
-  Request req = make_request(o.size);
+  Request req = make_request(o.size, o.payload);
   ::fcntl(c.in, F_SETFL, ::fcntl(c.in, F_GETFL) | O_NONBLOCK);
   ::fcntl(c.out, F_SETFL, ::fcntl(c.out, F_GETFL) | O_NONBLOCK);
   long total = o.warmup + o.count, sent = 0, received = 0;
@@ -265,10 +281,11 @@ void run_throughput(const Options& o, Child& c, LineReader& in) {
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   double mib = static_cast<double>(o.count) * static_cast<double>(o.size) / (1 << 20);
   std::printf(
-      "{\"mode\":\"throughput\",\"size\":%zu,\"count\":%ld,\"window\":%d,\"seconds\":%.4f,"
-      "\"calls_per_s\":%.1f,\"mib_per_s\":%.1f,\"child_hwm_kb\":%ld,\"child_private_kb\":%ld}\n",
-      o.size, o.count, o.window, secs, static_cast<double>(o.count) / secs, mib / secs,
-      read_hwm_kb(c.pid), read_private_kb(c.pid));
+      "{\"mode\":\"throughput\",\"payload\":\"%s\",\"size\":%zu,\"count\":%ld,\"window\":%d,"
+      "\"seconds\":%.4f,\"calls_per_s\":%.1f,\"mib_per_s\":%.1f,\"child_hwm_kb\":%ld,"
+      "\"child_private_kb\":%ld}\n",
+      o.payload.c_str(), o.size, o.count, o.window, secs, static_cast<double>(o.count) / secs,
+      mib / secs, read_hwm_kb(c.pid), read_private_kb(c.pid));
 }
 
 Options parse(int argc, char** argv) {
@@ -292,6 +309,8 @@ Options parse(int argc, char** argv) {
       o.warmup = std::strtol(value(), nullptr, 10);
     else if (a == "--size")
       o.size = std::strtoul(value(), nullptr, 10);
+    else if (a == "--payload")
+      o.payload = value();
     else if (a == "--window")
       o.window = static_cast<int>(std::strtol(value(), nullptr, 10));
     else
@@ -299,9 +318,10 @@ Options parse(int argc, char** argv) {
   }
   for (; i < argc; ++i) o.argv.push_back(argv[i]);
   if (o.argv.empty() || o.count <= 0 || o.window <= 0 ||
-      (o.mode != "latency" && o.mode != "throughput"))
+      (o.mode != "latency" && o.mode != "throughput") ||
+      (o.payload != "letters" && o.payload != "escaped"))
     die("usage: mcpcell-load [--mode latency|throughput] [--count N] [--warmup N] [--size BYTES] "
-        "[--window N] -- COMMAND [ARG...]");
+        "[--window N] [--payload letters|escaped] -- COMMAND [ARG...]");
   return o;
 }
 

@@ -1,10 +1,12 @@
 // Scanner throughput on realistic tool results, about 1 MiB each, through the whole filter
 // (decode when escaped, Hyperscan, and RE2 + rebuild only when something fires):
-//   prose      one long line of text, no escapes (the Hyperscan-only fast path)
-//   markdown   the SDK README repeated: newlines and quotes, so the line holds escapes
-//   tree       a JSON directory tree returned as text: escaped JSON inside JSON
-//   image      a base64 PNG in an image content block
-//   secret     the markdown result with one API key in it (the redaction path)
+//   plain         one long line of prose, no escapes (the Hyperscan-only fast path)
+//   markdown      the SDK README repeated: newlines and quotes, so the line holds escapes
+//   escaped_json  a JSON directory tree returned as text: escaped JSON inside JSON, an escape
+//                 every ~6 bytes
+//   image         a base64 PNG in an image content block
+//   secret        the markdown result with one API key in it (the redaction path)
+//   redact        the markdown result with a key every 4 KiB, four kinds (256 redactions)
 // Also: Hyperscan alone with the tools/list database (every rule, poisoning included), the escape
 // decoder alone, and building the policy cold vs from the cache.
 #include <benchmark/benchmark.h>
@@ -48,16 +50,21 @@ std::string readme() {
 }
 
 std::string line_for(const std::string& kind) {
-  if (kind == "prose")
+  if (kind == "plain")
     return text_result(repeat_to(
         "The quick brown fox jumps over the lazy dog while the build runs 42 tests in 3.1 seconds. ",
         kSize));
   if (kind == "markdown") return text_result(repeat_to(readme(), kSize));
-  if (kind == "tree") {
+  if (kind == "escaped_json") {
+    // Sized by a running estimate: dumping the whole tree each time round is quadratic.
     json tree = json::array();
-    for (int i = 0; tree.dump().size() < kSize; ++i)
-      tree.push_back({{"name", "file-" + std::to_string(i) + ".ts"}, {"type", "file"},
-                      {"children", json::array()}});
+    for (size_t i = 0, size = 0; size < kSize; ++i) {
+      json node = {{"name", "file-" + std::to_string(i) + ".ts"},
+                   {"type", "file"},
+                   {"children", json::array()}};
+      size += node.dump(2).size() + 8;
+      tree.push_back(std::move(node));
+    }
     return text_result(tree.dump(2));
   }
   if (kind == "image") {
@@ -68,7 +75,23 @@ std::string line_for(const std::string& kind) {
     return result({{{"type", "image"}, {"data", data}, {"mimeType", "image/png"}}});
   }
   std::string t = repeat_to(readme(), kSize);
-  t.insert(t.size() / 2, " STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8nR2xYv ");
+  if (kind == "secret") {
+    t.insert(t.size() / 2, " STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8nR2xYv ");
+    return text_result(t);
+  }
+  // "redact": a dumped environment or log with a secret every 4 KiB (256 in all), of a few kinds.
+  static const char* secrets[] = {
+      " STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8nR2xYv ",
+      " aws_access_key_id = AKIAZ7QX2MPLR4JD5WTE ",
+      " token: xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx ",
+      " OPENAI_API_KEY=sk-proj-Zq8Xr2Lm4Np6Tv0Wy3Bd5Fh7Jk9Mc1Qs2Ue4Gi6Ko8Pa0Rb ",
+  };
+  // Inserted back to front so earlier positions stay put; moved off UTF-8 continuation bytes.
+  for (size_t k = t.size() / 4096; k > 0; --k) {
+    size_t pos = k * 4096;
+    while (pos < t.size() && (static_cast<unsigned char>(t[pos]) & 0xC0) == 0x80) ++pos;
+    t.insert(pos, secrets[k % 4]);
+  }
   return text_result(t);
 }
 
@@ -82,6 +105,14 @@ void BM_Filter(benchmark::State& state, std::string kind) {
   auto f = default_filter();
   std::string line = line_for(kind);
   testing::FakeContext ctx;
+  {
+    Message m(Direction::s2c, line);
+    m.request_method = "tools/call";
+    f->on_message(m, ctx);
+    state.counters["findings"] = static_cast<double>(ctx.records.size());
+    state.counters["modified"] = m.modified();
+    ctx.records.clear();
+  }
   for (auto _ : state) {
     Message m(Direction::s2c, line);
     m.request_method = "tools/call";
@@ -98,7 +129,15 @@ void BM_FilterOnly(benchmark::State& state, std::string kind) {
   testing::FakeContext ctx;
   Message m(Direction::s2c, line);
   m.request_method = "tools/call";
-  for (auto _ : state) benchmark::DoNotOptimize(f->on_message(m, ctx));
+  // Copied outside the timing so a redaction case scans the original every time, not the
+  // message it redacted the time before.
+  for (auto _ : state) {
+    state.PauseTiming();
+    Message copy = m;
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(f->on_message(copy, ctx));
+    ctx.records.clear();
+  }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
 }
 
@@ -137,11 +176,11 @@ void BM_PolicyBuild(benchmark::State& state, bool cached) {
 
 int main(int argc, char** argv) {
   using namespace mcpcell;
-  for (const char* k : {"prose", "markdown", "tree", "image", "secret"}) {
+  for (const char* k : {"plain", "markdown", "escaped_json", "image", "secret", "redact"}) {
     benchmark::RegisterBenchmark((std::string("filter/") + k).c_str(), BM_Filter, k)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("filter_only/") + k).c_str(), BM_FilterOnly, k)->Unit(benchmark::kMillisecond);
   }
-  for (const char* k : {"prose", "markdown"}) {
+  for (const char* k : {"plain", "markdown", "escaped_json"}) {
     benchmark::RegisterBenchmark((std::string("hyperscan_lists_db/") + k).c_str(), BM_HyperscanOnly, k)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("decode/") + k).c_str(), BM_Decode, k)->Unit(benchmark::kMillisecond);
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 
@@ -54,6 +55,31 @@ void write_file(const std::string& dir, const std::string& path, const char* dat
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
+// True when the pattern has a repeat without an upper bound (*, +, {n,}) outside a character
+// class. Only a quick look at the text: a wrong "true" merely costs speed.
+bool unbounded(std::string_view p) {
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') ++j;
+      if (j < p.size() && p[j] == ']') ++j;  // a literal ] first in the class
+      for (; j < p.size() && p[j] != ']'; ++j)
+        if (p[j] == '\\') ++j;
+      i = j;
+    } else if (c == '*' || c == '+') {
+      return true;
+    } else if (c == '{') {
+      size_t j = i + 1;
+      while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j;
+      if (j + 1 < p.size() && p[j] == ',' && p[j + 1] == '}') return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
@@ -61,6 +87,9 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
   std::unique_ptr<Engine> e(new Engine());
   e->rules_ = std::move(rules);
   places.resize(e->rules_.size(), 0x7);
+  e->windowed_.resize(e->rules_.size());
+  for (size_t i = 0; i < e->rules_.size(); ++i)
+    e->windowed_[i] = e->rules_[i].span.empty() && !unbounded(e->rules_[i].pattern);
   e->re_ = std::make_unique<Compiled[]>(e->rules_.size());
   bool all_cached = !cache_dir.empty();
   for (int w = 0; w < 3; ++w) {
@@ -71,7 +100,10 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
       exprs.push_back(e->rules_[i].pattern.c_str());
       // Prefilter mode: Hyperscan may over-approximate a pattern (large bounded repeats compile
       // much faster) but never misses; RE2 confirms every hit anyway.
-      flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER);
+      // Every match end is reported for the rules RE2 can then search near their matches
+      // (benign text fires nothing, so this costs nothing there). The others stop at their first
+      // match: a megabyte of zero-width characters would otherwise be a callback per character.
+      flags.push_back(HS_FLAG_PREFILTER | (e->windowed_[i] ? 0 : HS_FLAG_SINGLEMATCH));
       ids.push_back(static_cast<unsigned>(i));
     }
     if (exprs.empty()) continue;
@@ -143,6 +175,14 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
 bool Engine::compile_rule(const Rule& r, Compiled* c, std::string* error) {
   c->span = compile_re2(r.span.empty() ? r.pattern : r.span, error);
   if (!c->span) return false;
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* cerr = nullptr;
+  if (r.span.empty() &&
+      hs_expression_info(r.pattern.c_str(), HS_FLAG_PREFILTER, &info, &cerr) == HS_SUCCESS &&
+      info && info->max_width != UINT_MAX && info->min_width > 0)
+    c->max_width = info->max_width;
+  std::free(info);
+  if (cerr) hs_free_compile_error(cerr);
   for (const auto& a : r.allow) {
     auto are = compile_re2(a, error);
     if (!are) {
@@ -176,23 +216,55 @@ long Engine::index(std::string_view id) const {
 }
 
 namespace {
-int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
-  static_cast<std::vector<uint32_t>*>(ctx)->push_back(id);
-  return 0;
-}
+// Enough for thousands of findings in one message; past it RE2 reads whole texts again, and a
+// message built to fire a rule at every byte costs bounded memory.
+constexpr size_t kMaxEnds = 1 << 16;
 }  // namespace
 
-void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where where) {
-  fired->clear();
-  hs_database* db = db_[static_cast<int>(where)];
-  if (!db || text.empty()) return;
-  // Hyperscan takes an unsigned length; lines are capped far below 4 GiB by the relay.
-  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, fired);
-  std::sort(fired->begin(), fired->end());
-  fired->erase(std::unique(fired->begin(), fired->end()), fired->end());
+int Engine::on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
+  Hits& h = *static_cast<Hits*>(ctx);
+  std::vector<uint32_t>& e = (*h.ends)[id];
+  if (e.empty()) h.fired->push_back(id);
+  if (h.kept < kMaxEnds) {
+    if (e.empty() || e.back() != to) {
+      e.push_back(static_cast<uint32_t>(to));
+      ++h.kept;
+    }
+  } else {
+    h.full = true;
+    if (e.empty()) e.push_back(static_cast<uint32_t>(to));  // marks the rule fired
+  }
+  return 0;
 }
 
-void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out) const {
+void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where where) {
+  for (uint32_t i : dirty_) ends_[i].clear();
+  dirty_.clear();
+  fired->clear();
+  ends_complete_ = true;
+  hs_database* db = db_[static_cast<int>(where)];
+  if (!db || text.empty()) return;
+  if (ends_.size() != rules_.size()) ends_.resize(rules_.size());
+  Hits h{&ends_, fired};
+  // Hyperscan takes an unsigned length; lines are capped far below 4 GiB by the relay.
+  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &h);
+  std::sort(fired->begin(), fired->end());
+  // Reported in order of end offset, but that is not promised across a database's engines.
+  for (uint32_t i : *fired) {
+    std::vector<uint32_t>& e = ends_[i];
+    if (!std::is_sorted(e.begin(), e.end())) std::sort(e.begin(), e.end());
+  }
+  ends_complete_ = !h.full;
+  dirty_ = *fired;
+}
+
+const std::vector<uint32_t>* Engine::ends(uint32_t i) const {
+  if (!ends_complete_ || i >= ends_.size() || !windowed_[i] || ends_[i].empty()) return nullptr;
+  return &ends_[i];
+}
+
+void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out,
+                   const std::vector<uint32_t>* ends) const {
   const Compiled& c = compiled(i);
   const Rule& rule = rules_[i];
   if (!c.ok) {
@@ -206,10 +278,48 @@ void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out) co
   re2::StringPiece m[2];
   re2::StringPiece input(text.data(), text.size());
   size_t pos = 0;
-  while (pos <= text.size() && re.Match(input, pos, text.size(), RE2::UNANCHORED, m, groups + 1)) {
+  if (c.max_width == 0) ends = nullptr;
+  // With the match ends: every match of the pattern is non-empty, at most W long, and ends at
+  // one of them. So for the next end e after pos, a match starting at s <= e lies wholly within
+  // [e - W, e + W], and RE2 run on just that window (it still sees the bytes around it, for \b
+  // and $) finds the leftmost one. The window with no match rules out every start before the
+  // first end beyond it, so the next window starts there; no byte is read more than twice.
+  const size_t W = c.max_width;
+  size_t k = 0, lo = 0;  // no match starts in [pos, lo)
+  for (;;) {
+    if (pos > text.size()) break;
+    bool found;
+    if (ends) {
+      while (k < ends->size() && (*ends)[k] <= pos) ++k;
+      if (k == ends->size()) break;
+      size_t e = (*ends)[k];
+      size_t from = std::max({pos, lo, e > W ? e - W : 0});
+      if (from > e) {  // every start up to e is ruled out already
+        ++k;
+        continue;
+      }
+      size_t to = std::min(text.size(), e + W);
+      found = re.Match(input, from, to, RE2::UNANCHORED, m, groups + 1);
+      if (!found) {
+        // No match ends in [from, to]: the next one ends beyond `to`.
+        lo = std::max(lo, from);
+        while (k < ends->size() && (*ends)[k] <= to) ++k;
+        continue;
+      }
+      if (static_cast<size_t>(m[0].data() - text.data()) > e) {
+        // Starts after e: an earlier start may have a match reaching past the window.
+        lo = std::max(lo, e + 1);
+        ++k;
+        continue;
+      }
+    } else {
+      found = re.Match(input, pos, text.size(), RE2::UNANCHORED, m, groups + 1);
+      if (!found) break;
+    }
     re2::StringPiece secret = (groups && m[1].data()) ? m[1] : m[0];
     size_t mend = static_cast<size_t>(m[0].data() - text.data()) + m[0].size();
     pos = m[0].empty() ? mend + 1 : mend;
+    lo = pos;
     std::string_view s(secret.data(), secret.size());
     if (s.empty() || !validate(rule.validator, s)) continue;
     bool allowed = false;
@@ -244,7 +354,7 @@ void drop_shadowed(const std::vector<Rule>& rules, std::vector<Span>* spans) {
 
 void Engine::find(std::string_view text, std::vector<Span>* out) {
   fired(text, &fired_scratch_);
-  for (uint32_t i : fired_scratch_) spans(i, text, out);
+  for (uint32_t i : fired_scratch_) spans(i, text, out, ends(i));
   drop_shadowed(rules_, out);
 }
 

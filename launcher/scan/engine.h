@@ -47,10 +47,17 @@ class Engine {
   long index(std::string_view id) const;
 
   // Sets `fired` to the rules that match somewhere in `text` (ascending). Uses the engine's own
-  // scratch: one thread at a time.
+  // scratch: one thread at a time. Also keeps where each fired rule's matches end (see ends()).
   void fired(std::string_view text, std::vector<uint32_t>* fired, Where where = Where::lists);
-  // Appends the validated, non-allowlisted spans of rule `i` in `text`.
-  void spans(uint32_t i, std::string_view text, std::vector<Span>* out) const;
+  // Where rule i's Hyperscan matches ended in the text of the last fired() call (ascending), or
+  // null when they were not all kept (too many). Hyperscan in prefilter mode over-approximates but
+  // never misses, so every match of the rule's pattern ends at one of these offsets.
+  const std::vector<uint32_t>* ends(uint32_t i) const;
+  // Appends the validated, non-allowlisted spans of rule `i` in `text`. With `ends` (from ends(),
+  // for this text) RE2 starts its search near each match instead of reading the whole text once
+  // per fired rule, which was three quarters of the time of redacting many keys in a large result.
+  void spans(uint32_t i, std::string_view text, std::vector<Span>* out,
+             const std::vector<uint32_t>* ends = nullptr) const;
   // Both: every finding in `text`.
   void find(std::string_view text, std::vector<Span>* out);
 
@@ -65,6 +72,10 @@ class Engine {
     std::unique_ptr<RE2> span;
     std::vector<std::unique_ptr<RE2>> allow;
     bool ok = false;
+    // Longest match of the Hyperscan pattern (the prefilter's, so an upper bound), or 0 when
+    // unbounded, when it can match the empty string, or when RE2 uses a `span` of its own: then
+    // RE2 reads from where it stands.
+    size_t max_width = 0;
   };
   const Compiled& compiled(uint32_t i) const;
   static bool compile_rule(const Rule& r, Compiled* c, std::string* error);
@@ -72,6 +83,20 @@ class Engine {
   hs_database* db_[3] = {nullptr, nullptr, nullptr};
   hs_scratch* scratch_ = nullptr;  // allocated for all three databases
   std::vector<uint32_t> fired_scratch_;
+  // Per rule, the match ends of the last scan; `full` once too many to keep them all.
+  struct Hits {
+    std::vector<std::vector<uint32_t>>* ends;
+    std::vector<uint32_t>* fired;
+    size_t kept = 0;
+    bool full = false;
+  };
+  static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                      void* ctx);
+  std::vector<std::vector<uint32_t>> ends_;
+  std::vector<uint32_t> dirty_;  // the rules whose ends_ are not empty
+  // Per rule: its pattern is RE2's and has no unbounded repeat, so it reports every match end.
+  std::vector<bool> windowed_;
+  bool ends_complete_ = true;
 };
 
 // Sorts spans by position and drops those of fallback rules that overlap a specific rule's span.

@@ -67,6 +67,13 @@ std::string make_visible(std::string_view s) {
   return out;
 }
 
+// Appends `s` escaped as inside a JSON string literal (without the quotes).
+void append_escaped(std::string& out, std::string_view s) {
+  std::string quoted;
+  append_json_string(quoted, s);
+  out.append(quoted, 1, quoted.size() - 2);
+}
+
 struct Finding {
   uint32_t rule;
   size_t begin, end;  // in the scanned text
@@ -91,6 +98,11 @@ class ScanFilter : public Filter {
   std::vector<scan::Span> spans_;
   std::vector<scan::StringSpan> strings_;
   std::vector<scan::ItemSpan> items_;
+  struct Cut {
+    size_t raw_begin, raw_end;
+    const std::string* repl;
+  };
+  std::vector<Cut> cuts_;
 };
 
 std::string ScanFilter::tool_of(const Message& msg) const {
@@ -159,11 +171,7 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
 
   std::string_view raw = msg.bytes();
   std::string_view text = raw;
-  if (info.has_escapes) {
-    decoded_.clear();
-    scan::decode_escapes(raw, &decoded_);
-    text = decoded_;
-  }
+  if (info.has_escapes) text = scan::decode_into(raw, &decoded_);
   scan::Engine& engine = policy_->engine();
   engine.fired(text, &fired_, where);
   if (fired_.empty()) return FilterStatus::Continue;
@@ -173,7 +181,8 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
   std::vector<Finding> findings;
   spans_.clear();
   for (uint32_t i : fired_)
-    if (policy_->action(i, where, tool) != Action::off) engine.spans(i, text, &spans_);
+    if (policy_->action(i, where, tool) != Action::off)
+      engine.spans(i, text, &spans_, engine.ends(i));
   scan::drop_shadowed(engine.rules(), &spans_);
   for (const auto& s : spans_)
     if (!policy_->allowed(text.substr(s.begin, s.end - s.begin), tool))
@@ -253,10 +262,35 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
     const scan::StringSpan& sp = strings_[static_cast<size_t>(si)];
     std::sort(list.begin(), list.end(),
               [](const auto& a, const auto& b) { return a.first.begin < b.first.begin; });
-    std::string content;
-    size_t pos = sp.dec_begin;
+    // Each edit's raw range inside the literal; the bytes between edits are copied as they are.
+    cuts_.clear();
+    size_t r = sp.raw_begin, d = sp.dec_begin, pos = sp.dec_begin;
+    bool aligned = true;
     for (const auto& [f, repl] : list) {
       if (f.begin < pos) continue;  // overlaps an earlier edit
+      size_t end = std::min(f.end, sp.dec_end);
+      size_t rb;
+      aligned = scan::advance_to(raw, &r, &d, f.begin);
+      rb = r;
+      aligned = aligned && scan::advance_to(raw, &r, &d, end);
+      if (!aligned) break;
+      cuts_.push_back({rb, r, &repl});
+      pos = end;
+    }
+    if (aligned) {
+      for (const Cut& c : cuts_) {
+        out.append(raw.substr(raw_pos, c.raw_begin - raw_pos));
+        append_escaped(out, *c.repl);
+        raw_pos = c.raw_end;
+      }
+      continue;
+    }
+    // A finding that starts or ends among the bytes of one escape (part of a \u sequence): the
+    // literal is rebuilt from its decoded text instead.
+    std::string content;
+    pos = sp.dec_begin;
+    for (const auto& [f, repl] : list) {
+      if (f.begin < pos) continue;
       size_t end = std::min(f.end, sp.dec_end);
       content.append(text.substr(pos, f.begin - pos));
       content += repl;

@@ -98,6 +98,26 @@ TEST(ScanFilter, EscapesDoNotHideAKey) {
   EXPECT_EQ(ctx.events("policy.redact").at(0)["tool"], "x");
 }
 
+// Only the secret's bytes change: escapes around it, before and after it in the same string, stay
+// exactly as the server wrote them (\/ and \u00e9 are not re-encoded).
+TEST(ScanFilter, RedactionKeepsTheRawBytesAroundEachSecret) {
+  auto f = filter();
+  FakeContext ctx;
+  std::string pre = R"({"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":")";
+  std::string text = R"(caf\u00e9 \/tmp\t\"q\"\nkey=)" + kStripe +
+                     R"(\n\u0041KIAQYLPMN5HHHFPZAM2\"x\\ again )" + kStripe + R"(\n)";
+  std::string want =
+      R"(caf\u00e9 \/tmp\t\"q\"\nkey=[REDACTED:stripe-secret-key]\n[REDACTED:aws-access-key-id]\"x\\ again [REDACTED:stripe-secret-key]\n)";
+  std::string post = R"("}]},"other":"\u00e9"})";
+  std::string line = pre + text + post;
+  Message m(Direction::s2c, line);
+  m.request_method = "tools/call";
+  EXPECT_EQ(f->on_message(m, ctx), FilterStatus::Continue);
+  EXPECT_EQ(m.bytes(), pre + want + post);
+  parsed(m);
+  EXPECT_EQ(ctx.events("policy.redact").size(), 2u);
+}
+
 TEST(ScanFilter, PrivateKeyInToolArgumentsBlocksTheCall) {
   auto f = filter();
   FakeContext ctx;

@@ -2,6 +2,8 @@
 // filter uses (Hyperscan to fire, RE2 for spans, validators, allowlists).
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "scan/policy.h"
 #include "scan/rules.h"
 #include "scan/validators.h"
@@ -76,6 +78,48 @@ TEST(Rules, NegativesAreNotFound) {
         EXPECT_NE(s.rule, static_cast<uint32_t>(i)) << r.id << " fired on its negative: " << neg;
     }
   }
+}
+
+// RE2 looking only near Hyperscan's match ends must find exactly what it finds reading the whole
+// text: texts made of many rules' examples and negatives, cut and glued at random, with junk and
+// word characters around them so matches touch, overlap and run into each other.
+TEST(Engine, SpansNearMatchEndsEqualSpansOfTheWholeText) {
+  auto p = everything();
+  Engine& e = p->engine();
+  std::vector<std::string> parts;
+  for (const auto& r : book().rules) {
+    for (const auto& ex : r.examples) parts.push_back(ex);
+    for (const auto& n : r.negatives) parts.push_back(n);
+  }
+  std::mt19937 rng(3);
+  static const char* glue[] = {"", " ", "\n", "a", "_", "=", "\"", "x9", "-----", ": ", "token="};
+  int windows_used = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string text;
+    size_t n = 1 + rng() % 12;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& part = parts[rng() % parts.size()];
+      size_t a = rng() % 4 == 0 ? rng() % (part.size() + 1) : 0;
+      size_t b = rng() % 4 == 0 ? a + rng() % (part.size() - a + 1) : part.size();
+      text += part.substr(a, b - a);
+      text += glue[rng() % (sizeof glue / sizeof *glue)];
+      if (rng() % 8 == 0) text += std::string(rng() % 300, 'Q');
+    }
+    std::vector<uint32_t> fired;
+    e.fired(text, &fired, Where::s2c);
+    for (uint32_t i : fired) {
+      std::vector<Span> whole, near;
+      e.spans(i, text, &whole);
+      e.spans(i, text, &near, e.ends(i));
+      windows_used += e.ends(i) != nullptr;
+      ASSERT_EQ(whole.size(), near.size()) << e.rules()[i].id << " in " << text;
+      for (size_t k = 0; k < whole.size(); ++k) {
+        EXPECT_EQ(whole[k].begin, near[k].begin) << e.rules()[i].id << " in " << text;
+        EXPECT_EQ(whole[k].end, near[k].end) << e.rules()[i].id << " in " << text;
+      }
+    }
+  }
+  EXPECT_GT(windows_used, 100);
 }
 
 TEST(Validators, Checksums) {
