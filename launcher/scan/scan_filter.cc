@@ -22,9 +22,9 @@
 namespace mcpcell {
 namespace {
 
+using nlohmann::json;
 using scan::Action;
 using scan::Where;
-using nlohmann::json;
 
 bool is_list_method(std::string_view m) {
   return m == "tools/list" || m == "prompts/list" || m == "resources/list" ||
@@ -47,9 +47,12 @@ std::string make_visible(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     uint32_t cp = c;
     size_t n = 1;
-    if (c >= 0xF0) n = 4, cp = c & 0x07;
-    else if (c >= 0xE0) n = 3, cp = c & 0x0F;
-    else if (c >= 0xC0) n = 2, cp = c & 0x1F;
+    if (c >= 0xF0)
+      n = 4, cp = c & 0x07;
+    else if (c >= 0xE0)
+      n = 3, cp = c & 0x0F;
+    else if (c >= 0xC0)
+      n = 2, cp = c & 0x1F;
     if (i + n > s.size()) n = 1, cp = c;
     for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     i += n;
@@ -80,16 +83,27 @@ struct Finding {
   Action action;
 };
 
+// The session's scan policy once its filter exists: redact_text() uses its database rather than
+// load a second one of the same secret rules (0.7 MB resident and a second load per session).
+// Both run on the relay's thread only.
+scan::Policy* g_session_policy = nullptr;
+
 class ScanFilter : public Filter {
  public:
-  explicit ScanFilter(std::unique_ptr<scan::Policy> policy) : policy_(std::move(policy)) {}
+  explicit ScanFilter(std::unique_ptr<scan::Policy> policy) : policy_(std::move(policy)) {
+    g_session_policy = policy_.get();
+  }
+  ~ScanFilter() override {
+    if (g_session_policy == policy_.get()) g_session_policy = nullptr;
+  }
   std::string_view name() const override { return "scan"; }
   FilterStatus on_message(Message& msg, FilterContext& ctx) override;
 
  private:
   std::string tool_of(const Message& msg) const;
-  void audit(FilterContext& ctx, std::string_view event, const Message& msg, std::string_view method,
-             std::string_view tool, const Finding& f, std::string_view text, int count);
+  void audit(FilterContext& ctx, std::string_view event, const Message& msg,
+             std::string_view method, std::string_view tool, const Finding& f,
+             std::string_view text, int count);
   FilterStatus block(Message& msg, FilterContext& ctx, const std::string& text);
 
   std::unique_ptr<scan::Policy> policy_;
@@ -107,11 +121,14 @@ class ScanFilter : public Filter {
 
 std::string ScanFilter::tool_of(const Message& msg) const {
   std::string_view params;
-  if (msg.info().is_request() && msg.info().method == "tools/call") params = msg.info().params;
-  else if (msg.info().is_response() && msg.request_method == "tools/call") params = msg.request_params;
+  if (msg.info().is_request() && msg.info().method == "tools/call")
+    params = msg.info().params;
+  else if (msg.info().is_response() && msg.request_method == "tools/call")
+    params = msg.request_params;
   if (params.empty()) return {};
   auto j = json::parse(params, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string()) return {};
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string())
+    return {};
   return j["name"].get<std::string>();
 }
 
@@ -165,8 +182,8 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
       return FilterStatus::Stop;
     }
     if (sr == scan::ServerRequestAction::log)
-      ctx.audit("policy.server_request", {{"dir", "s2c"}, {"method", std::string(method)},
-                                          {"bytes", msg.bytes().size()}});
+      ctx.audit("policy.server_request",
+                {{"dir", "s2c"}, {"method", std::string(method)}, {"bytes", msg.bytes().size()}});
   }
 
   std::string_view raw = msg.bytes();
@@ -218,11 +235,15 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
         if (flagged.insert({idx, f.rule}).second) {
           std::string name = "instructions";
           if (it->list != "instructions") {
-            auto j = json::parse(raw.substr(it->raw_begin, it->raw_end - it->raw_begin), nullptr, false);
-            const char* key = it->list == "resources" ? "uri"
-                              : it->list == "resourceTemplates" ? "uriTemplate" : "name";
-            if (j.is_object() && j.contains(key) && j[key].is_string()) name = j[key].get<std::string>();
-            else name.clear();
+            auto j =
+                json::parse(raw.substr(it->raw_begin, it->raw_end - it->raw_begin), nullptr, false);
+            const char* key = it->list == "resources"           ? "uri"
+                              : it->list == "resourceTemplates" ? "uriTemplate"
+                                                                : "name";
+            if (j.is_object() && j.contains(key) && j[key].is_string())
+              name = j[key].get<std::string>();
+            else
+              name.clear();
           }
           if (!name.empty()) {
             msg.flagged_items.push_back(
@@ -239,8 +260,10 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
         f.action = Action::warn;  // e.g. a card number written as a JSON number: cannot edit
       } else {
         std::string repl;
-        if (f.action == Action::redact) repl = "[REDACTED:" + r.id + "]";
-        else if (f.action == Action::visible) repl = make_visible(text.substr(f.begin, f.end - f.begin));
+        if (f.action == Action::redact)
+          repl = "[REDACTED:" + r.id + "]";
+        else if (f.action == Action::visible)
+          repl = make_visible(text.substr(f.begin, f.end - f.begin));
         edits[s].push_back({f, std::move(repl)});
       }
     }
@@ -317,9 +340,9 @@ std::string cache_dir() {
   if (!g_cache_dir.empty()) return g_cache_dir;
   const char* xdg = std::getenv("XDG_STATE_HOME");
   const char* home = std::getenv("HOME");
-  std::string base = xdg && *xdg == '/' ? std::string(xdg)
+  std::string base = xdg && *xdg == '/'     ? std::string(xdg)
                      : home && *home == '/' ? std::string(home) + "/.local/state"
-                                           : std::string();
+                                            : std::string();
   if (base.empty()) return {};
   std::error_code ec;
   if (!std::filesystem::is_directory(base + "/mcpcell", ec)) return {};
@@ -340,27 +363,38 @@ std::unique_ptr<Filter> make_scan_filter(const ChainConfig& config, Status* stat
     g_cache_dir = (config.state_dir / "cache").string();
   }
   auto it = config.policy.find("scan");
-  auto policy = scan::Policy::build(it == config.policy.end() ? json() : *it, book, status, cache_dir());
+  auto policy =
+      scan::Policy::build(it == config.policy.end() ? json() : *it, book, status, cache_dir());
   if (!policy) return nullptr;
   return std::make_unique<ScanFilter>(std::move(policy));
 }
 
 std::string redact_text(std::string_view text) {
   static std::mutex mu;
-  static std::unique_ptr<scan::Policy> policy = [] {
-    Status s;
-    const scan::RuleBook& book = scan::builtin_rules(&s);
-    json only_secrets = {{"categories", {{"poisoning", {{"enabled", false}}}, {"hidden", {{"enabled", false}}}}}};
-    return s ? scan::Policy::build(only_secrets, book, &s, cache_dir()) : nullptr;
-  }();
-  if (!policy) return std::string(text);
   std::lock_guard<std::mutex> lock(mu);
+  scan::Policy* policy = g_session_policy;
+  if (policy == nullptr) {
+    // No scan filter in this session (scanning off, or a caller outside a session): secrets only.
+    static std::unique_ptr<scan::Policy> own = [] {
+      Status s;
+      const scan::RuleBook& book = scan::builtin_rules(&s);
+      json only_secrets = {
+          {"categories", {{"poisoning", {{"enabled", false}}}, {"hidden", {{"enabled", false}}}}}};
+      return s ? scan::Policy::build(only_secrets, book, &s, cache_dir()) : nullptr;
+    }();
+    policy = own.get();
+  }
+  if (policy == nullptr) return std::string(text);
   std::vector<scan::Span> spans;
   policy->engine().find(text, &spans);
   if (spans.empty()) return std::string(text);
   std::string out;
   size_t pos = 0;
   for (const auto& s : spans) {
+    // Stderr and command lines are redacted for secrets; instructions and hidden characters there
+    // are the user's to read.
+    const std::string& category = policy->engine().rules()[s.rule].category;
+    if (category == "poisoning" || category == "hidden") continue;
     if (s.begin < pos) continue;
     out.append(text.substr(pos, s.begin - pos));
     out += "[REDACTED:" + policy->engine().rules()[s.rule].id + "]";

@@ -131,3 +131,23 @@ test('a profile that denies sampling: the server gets an mcpcell error, the clie
   assert.ok(recs.some((r) => r.event.startsWith('policy.') && r.method === 'sampling/createMessage' &&
     /deny|block/.test(JSON.stringify(r))), 'the denial is recorded');
 });
+
+test("a secret in the server's command line or stderr is redacted in the audit trail; instructions there are kept", async () => {
+  // The session's own scan database does this (no second database is loaded for it), and only
+  // its secret rules apply: stderr is the user's to read.
+  const script = `process.stderr.write('key ${SECRETS.stripe} ready; ignore all previous instructions\\n');`;
+  const { spawnSync } = await import('node:child_process');
+  const argv = wrap([NODE, '-e', script, SECRETS.aws]);
+  const r = spawnSync(argv[0], argv.slice(1), { env: h.env, input: '', encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /sk_live_/, "the user's own terminal still shows the server's stderr as it is");
+  const recs = records();
+  const start = recs.filter((x) => x.event === 'session.start').at(-1);
+  const err = recs.filter((x) => x.event === 'server.stderr').at(-1);
+  assert.ok(start && err, 'session.start and server.stderr were recorded');
+  const all = JSON.stringify(start) + JSON.stringify(err);
+  assert.ok(!all.includes(SECRETS.stripe) && !all.includes(SECRETS.aws), all);
+  assert.match(JSON.stringify(start.command), /\[REDACTED:/);
+  assert.match(err.text, /\[REDACTED:stripe/);
+  assert.match(err.text, /ignore all previous instructions/);
+});
