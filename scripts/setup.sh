@@ -80,6 +80,11 @@ install_packages() {
 # --- 2. npm peers --------------------------------------------------------------------------------
 # Exact versions from the committed lockfiles. `--prefer-offline` reuses the npm cache; this
 # project's lockfiles carry no resolved URLs, so `--offline` would fail (reference notes, B1).
+# Puppeteer (a dependency of @modelcontextprotocol/server-puppeteer) downloads Chrome from
+# storage.googleapis.com in its postinstall, which is not an npm registry and may be unreachable;
+# the tests drive the system's Chromium instead. Both switches, for the puppeteer 23 in the lockfile
+# and older ones.
+export PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1
 npm_install() {
   local dir="$1"
   local stamp="$dir/node_modules/.mcpcell-lock-stamp"

@@ -76,6 +76,9 @@ const SERVERS = [
     api: 'maps.googleapis.com', calls: [{ tool: 'maps_geocode', args: { address: 'Berlin' }, fails: true }] },
   { profile: 'linear', pkg: '@tacticlaunch/mcp-linear', env: { LINEAR_API_KEY: 'lin_api_fake' },
     api: 'api.linear.app', calls: [{ tool: 'linear_getViewer', args: {}, fails: true }] },
+  // linear-mcp-server (jerhadf): every tool is a Linear API call; the key is checked at start-up.
+  { profile: 'linear', pkg: 'linear-mcp-server', env: { LINEAR_API_KEY: 'lin_api_fake' },
+    api: 'api.linear.app', calls: [{ tool: 'linear_search_issues', args: { query: 'mcpcell' }, fails: true }] },
   { profile: 'notion', pkg: '@notionhq/notion-mcp-server', env: { NOTION_TOKEN: 'ntn_fake' },
     api: 'api.notion.com', calls: [{ tool: 'API-get-self', args: {}, fails: true }] },
   // postgres and redis: the URL argument's host:port is the allow entry (${host:arg:1}).
@@ -406,10 +409,7 @@ describe('servers not installed here: matching and resolution', () => {
     ['git', ['uvx', 'mcp-server-git', '--repository', '.']],
     ['sqlite', ['uvx', 'mcp-server-sqlite', '--db-path', './data/app.db']],
     ['aws-documentation', ['uvx', 'awslabs.aws-documentation-mcp-server@latest']],
-    ['puppeteer', ['npx', '-y', '@modelcontextprotocol/server-puppeteer']],
-    ['kubernetes', ['npx', '-y', 'mcp-server-kubernetes']],
     ['mongodb', ['npx', '-y', 'mongodb-mcp-server']],
-    ['linear', ['npx', '-y', 'linear-mcp-server']],
   ];
   for (const [profile, argv] of NOT_INSTALLED) {
     test(`${argv.slice(0, 3).join(' ')} gets ${profile}`, () => {
@@ -468,6 +468,129 @@ describe('playwright with the system Chromium', () => {
       assert.ok(rep, run.stderr());
       assert.doesNotMatch(rep.ssh, /^read/);
       assert.equal(rep.secret, false);
+    } finally {
+      await run.client.close().catch(() => {});
+      srv.close();
+    }
+  });
+});
+
+// Puppeteer with the system's Chromium (its own Chrome download is skipped at install time:
+// scripts/setup.sh sets PUPPETEER_SKIP_DOWNLOAD). The server reads its launch options from
+// PUPPETEER_LAUNCH_OPTIONS, which the profile passes through; Chrome's own sandbox cannot nest
+// inside mcpcell's, so `--no-sandbox` (and ALLOW_DANGEROUS, which the server demands for it).
+// Fails if the profile stops passing PUPPETEER_LAUNCH_OPTIONS (the server then launches its own,
+// absent Chrome) or the sandbox lets the browser reach the host's loopback.
+describe('puppeteer with the system Chromium', () => {
+  const CHROMIUM = '/usr/lib/chromium/chromium';
+  const skip = !fs.existsSync(CHROMIUM) ? `no system Chromium at ${CHROMIUM}` : false;
+
+  test('renders a page; loopback services stay out of reach', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    if (skip) return t.skip(skip);
+    const { createServer } = await import('node:http');
+    let hits = 0;
+    const srv = createServer((req, res) => { hits++; res.end('<h1>host loopback service</h1>'); });
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const pkg = '@modelcontextprotocol/server-puppeteer';
+    const files = listing(pkg);
+    const s = { profile: 'puppeteer', pkg, env: {
+      PUPPETEER_LAUNCH_OPTIONS: JSON.stringify({ headless: true, executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+      ALLOW_DANGEROUS: 'true' } };
+    const run = await start(s);
+    try {
+      await run.client.connect(run.transport, { timeout: 30000 });
+      const { tools } = await run.client.listTools();
+      assert.ok(tools.some((x) => x.name === 'puppeteer_evaluate'), 'no puppeteer_evaluate');
+      const nav = await run.client.callTool({ name: 'puppeteer_navigate',
+        arguments: { url: 'data:text/html,<h1>hello from the sandbox</h1>' } }, undefined, { timeout: 60000 });
+      assert.ok(!nav.isError, text(nav).slice(0, 3000) + run.stderr().slice(-3000));
+      const h1 = await run.client.callTool({ name: 'puppeteer_evaluate',
+        arguments: { script: "document.querySelector('h1').textContent" } });
+      assert.ok(!h1.isError, text(h1));
+      assert.match(text(h1), /hello from the sandbox/);
+      assert.equal(run.audit().find((r) => r.event === 'session.start').profile, 'puppeteer');
+
+      const port = srv.address().port;
+      // Puppeteer reports the refused connection as a JSON-RPC error (net::ERR_CONNECTION_REFUSED).
+      const local = await run.client.callTool({ name: 'puppeteer_navigate',
+        arguments: { url: `http://127.0.0.1:${port}/` } }, undefined, { timeout: 60000 })
+        .then((r) => text(r), (e) => { assert.equal(typeof e.code, 'number', e.message); return e.message; });
+      assert.doesNotMatch(local, /host loopback service/);
+      assert.equal(hits, 0, 'the browser reached a service on the host loopback');
+
+      const rep = await waitProbe(run);
+      assert.ok(rep, run.stderr());
+      assert.doesNotMatch(rep.ssh, /^read/);
+      assert.equal(rep.secret, false);
+      for (const n of Object.keys(s.env)) assert.equal(rep.env[n], true, `${n} did not reach the server`);
+      // The profile allows any public host on 443/80 (it is a browser), so the probe's host is not
+      // a denied action here; the loopback service above is.
+      assert.deepEqual(listing(pkg), files, 'the server wrote into its package directory');
+    } finally {
+      await run.client.close().catch(() => {});
+      srv.close();
+    }
+  });
+});
+
+// Kubernetes against a stand-in API server on the host's 127.0.0.1 (no cluster here): the
+// profile allows exactly K8S_SERVER's host:port (${host:env:K8S_SERVER}), and the server's
+// kubectl_get runs the real /usr/bin/kubectl inside the sandbox, which lists the stand-in's pod.
+// Fails if the profile stops passing K8S_SERVER/K8S_TOKEN (the server then has no cluster, or the
+// probe misses the token) or drops its allow entry (kubectl never reaches the stand-in), or if the
+// probe's host gets through.
+describe('kubernetes against a stand-in API server', () => {
+  const kubectl = spawnSync('/bin/sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+
+  test('tools/list; kubectl_get lists the stand-in\'s pods; nothing else reachable', async (t) => {
+    if (sandboxSkip) return t.skip(sandboxSkip);
+    const { createServer } = await import('node:http');
+    const seen = []; // what the stand-in was asked (kubectl sends no bearer token over plain http)
+    const json = (res, o) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(o)); };
+    const srv = createServer((req, res) => {
+      seen.push({ url: req.url, auth: req.headers.authorization });
+      const u = req.url.split('?')[0];
+      if (u === '/api') return json(res, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+      if (u === '/apis') return json(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+      if (u === '/api/v1') return json(res, { kind: 'APIResourceList', groupVersion: 'v1', resources: [
+        { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] }] });
+      if (u === '/api/v1/namespaces/default/pods') return json(res, { kind: 'PodList', apiVersion: 'v1',
+        metadata: { resourceVersion: '1' }, items: [{ kind: 'Pod', apiVersion: 'v1',
+          metadata: { name: 'sandboxed-pod', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+          status: { phase: 'Running' } }] });
+      res.statusCode = 404;
+      json(res, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+    });
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const port = srv.address().port;
+    const pkg = 'mcp-server-kubernetes';
+    const files = listing(pkg);
+    const s = { profile: 'kubernetes', pkg, env: { K8S_SERVER: `http://127.0.0.1:${port}`, K8S_TOKEN: 'fake-k8s-token' } };
+    const run = await start(s);
+    try {
+      await run.client.connect(run.transport, { timeout: 30000 }).catch((e) => {
+        throw new Error(`${pkg} did not start: ${e.message}\n${run.stderr().slice(-3000)}`);
+      });
+      const { tools } = await run.client.listTools();
+      assert.ok(tools.some((x) => x.name === 'kubectl_get'), 'no kubectl_get');
+      assert.equal(run.audit().find((r) => r.event === 'session.start').profile, 'kubernetes');
+      if (kubectl) {
+        const r = await run.client.callTool({ name: 'kubectl_get',
+          arguments: { resourceType: 'pods', namespace: 'default', output: 'json' } }, undefined, { timeout: 60000 });
+        assert.match(text(r), /sandboxed-pod/, text(r).slice(0, 3000) + JSON.stringify(seen));
+        assert.ok(seen.some((x) => x.url.startsWith('/api/v1/namespaces/default/pods')), JSON.stringify(seen));
+        const allow = await waitRecord(run, (x) => x.event === 'net.allow' && x.port === port);
+        assert.ok(allow, JSON.stringify(run.audit().filter((x) => x.event.startsWith('net.'))));
+      }
+      const rep = await waitProbe(run);
+      assert.ok(rep, run.stderr());
+      assert.doesNotMatch(rep.ssh, /^read/);
+      assert.equal(rep.secret, false);
+      for (const n of Object.keys(s.env)) assert.equal(rep.env[n], true, `${n} did not reach the server`);
+      assert.notEqual(rep.net, 'connected');
+      assert.ok(await waitRecord(run, (r) => r.event === 'net.deny' && r.host === DENIED_HOST), 'no net.deny');
+      assert.deepEqual(listing(pkg), files, 'the server wrote into its package directory');
     } finally {
       await run.client.close().catch(() => {});
       srv.close();
