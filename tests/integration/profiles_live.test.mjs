@@ -399,9 +399,9 @@ async function freePort() {
 }
 
 // Servers that cannot run here still get their profile by matching. PyPI is unreachable from the
-// test machine, and these npm packages are left out of package.json (docs/profiles.md says why),
-// so this checks what can be checked without them: the launch command an editor would use picks
-// the right profile, and that profile resolves and passes `profile check`.
+// test machine, and mongodb-mcp-server is left out of package.json (docs/profiles.md says why), so
+// this checks what can be checked without them: the launch command an editor would use picks the
+// right profile, and that profile resolves and passes `profile check`.
 describe('servers not installed here: matching and resolution', () => {
   const NOT_INSTALLED = [
     ['time', ['uvx', 'mcp-server-time', '--local-timezone', 'Europe/Paris']],
