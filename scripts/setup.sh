@@ -83,7 +83,7 @@ install_packages() {
 # Puppeteer (a dependency of @modelcontextprotocol/server-puppeteer) downloads Chrome from
 # storage.googleapis.com in its postinstall, which is not an npm registry and may be unreachable;
 # the tests drive the system's Chromium instead. Both switches, for the puppeteer 23 in the lockfile
-# and older ones.
+# and older ones; .puppeteerrc.json in the repository root says the same to a plain `npm ci`.
 export PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1
 npm_install() {
   local dir="$1"
