@@ -9,11 +9,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MCPCELL, NODE_MODULES, tempHome } from './lib/env.mjs';
+import { standInRegistry } from './lib/registry.mjs';
 
 const userns = spawnSync('unshare', ['-Urn', 'true']).status === 0;
 const npx = spawnSync('sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).stdout.trim();
@@ -51,7 +51,7 @@ before(async () => {
   if (skip) return;
   home = tempHome('mcpcell-install-');
   const tgz = makeTarball(home.root);
-  registry = createServer((req, res) => {
+  ({ server: registry, port } = await standInRegistry(home, (req, res) => {
     hits.push(req.url);
     const base = `http://registry.example.test:${port}`;
     if (req.url === `/${PKG}`) {
@@ -74,11 +74,7 @@ before(async () => {
     if (req.url === `/${PKG}/-/${PKG}-1.0.0.tgz`) return res.end(tgz);
     res.statusCode = 404;
     res.end('{}');
-  });
-  await new Promise((r) => registry.listen(0, '127.0.0.1', r));
-  port = registry.address().port;
-  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(home.configDir, 'test-hosts'), 'registry.example.test=127.0.0.1\n', { mode: 0o600 });
+  }));
 });
 after(() => {
   registry?.close();

@@ -11,10 +11,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { mkdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MCPCELL, SOURCE, tempHome } from './lib/env.mjs';
+import { standInRegistry } from './lib/registry.mjs';
 
 const RUNNERS = join(SOURCE, 'tests', 'fixtures', 'runners');
 const userns = spawnSync('unshare', ['-Urn', 'true']).status === 0;
@@ -52,7 +52,7 @@ for line in sys.stdin:
 before(async () => {
   if (skip) return;
   home = tempHome('mcpcell-runners-');
-  registry = createServer((req, res) => {
+  ({ server: registry, port } = await standInRegistry(home, (req, res) => {
     hits.push(req.url);
     const base = `http://registry.example.test:${port}`;
     if (req.url === `/simple/${PKG}/`) {
@@ -63,11 +63,7 @@ before(async () => {
     if (req.url.startsWith('/probe')) return res.end('reached');
     res.statusCode = 404;
     res.end('{}');
-  });
-  await new Promise((r) => registry.listen(0, '127.0.0.1', r));
-  port = registry.address().port;
-  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(home.configDir, 'test-hosts'), 'registry.example.test=127.0.0.1\n', { mode: 0o600 });
+  }));
 });
 after(() => {
   registry?.close();
