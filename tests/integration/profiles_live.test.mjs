@@ -427,22 +427,28 @@ describe('servers not installed here: matching and resolution', () => {
   }
 });
 
+// The browser tests drive the system's Chromium. Debian's /usr/bin/chromium is a wrapper script
+// that reads /proc/cpuinfo, which the sandbox's /proc does not have; the binary itself runs.
+const CHROMIUM = '/usr/lib/chromium/chromium';
+const chromiumSkip = !fs.existsSync(CHROMIUM) ? `no system Chromium at ${CHROMIUM}` : false;
+
+// A service on the host's loopback that a sandboxed browser must not reach; counts its requests.
+async function hostLoopbackService() {
+  const { createServer } = await import('node:http');
+  let hits = 0;
+  const srv = createServer((req, res) => { hits++; res.end('<h1>host loopback service</h1>'); });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: srv.address().port, get hits() { return hits; }, close: () => srv.close() };
+}
+
 // Playwright with the system's Chromium (the profile's browser download is not something a test
 // should do): a page renders, its output lands in the private home, and the browser cannot reach
 // a service on the host's loopback — `*:443`/`*:80` mean public hosts only.
 describe('playwright with the system Chromium', () => {
-  // Debian's /usr/bin/chromium is a wrapper script that reads /proc/cpuinfo, which the sandbox's
-  // /proc does not have; the binary itself runs.
-  const CHROMIUM = '/usr/lib/chromium/chromium';
-  const skip = !fs.existsSync(CHROMIUM) ? `no system Chromium at ${CHROMIUM}` : false;
-
   test('renders a page; loopback services stay out of reach', async (t) => {
     if (sandboxSkip) return t.skip(sandboxSkip);
-    if (skip) return t.skip(skip);
-    const { createServer } = await import('node:http');
-    let hits = 0;
-    const srv = createServer((req, res) => { hits++; res.end('<h1>host loopback service</h1>'); });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    if (chromiumSkip) return t.skip(chromiumSkip);
+    const loop = await hostLoopbackService();
     const s = { profile: 'playwright', pkg: '@playwright/mcp',
       args: ['--headless', '--browser', 'chromium', '--executable-path', CHROMIUM, '--isolated'] };
     const run = await start(s);
@@ -458,11 +464,11 @@ describe('playwright with the system Chromium', () => {
       const out = path.join(run.h.stateDir, 'homes/@playwright__mcp/playwright-output');
       assert.ok(fs.existsSync(out) && fs.readdirSync(out).length > 0, `nothing in ${out}`);
 
-      const port = srv.address().port;
+      const port = loop.port;
       const local = await run.client.callTool({ name: 'browser_navigate',
         arguments: { url: `http://127.0.0.1:${port}/` } }, undefined, { timeout: 60000 });
       assert.doesNotMatch(text(local), /host loopback service/);
-      assert.equal(hits, 0, 'the browser reached a service on the host loopback');
+      assert.equal(loop.hits, 0, 'the browser reached a service on the host loopback');
 
       const rep = await waitProbe(run);
       assert.ok(rep, run.stderr());
@@ -470,7 +476,7 @@ describe('playwright with the system Chromium', () => {
       assert.equal(rep.secret, false);
     } finally {
       await run.client.close().catch(() => {});
-      srv.close();
+      loop.close();
     }
   });
 });
@@ -482,16 +488,10 @@ describe('playwright with the system Chromium', () => {
 // Fails if the profile stops passing PUPPETEER_LAUNCH_OPTIONS (the server then launches its own,
 // absent Chrome) or the sandbox lets the browser reach the host's loopback.
 describe('puppeteer with the system Chromium', () => {
-  const CHROMIUM = '/usr/lib/chromium/chromium';
-  const skip = !fs.existsSync(CHROMIUM) ? `no system Chromium at ${CHROMIUM}` : false;
-
   test('renders a page; loopback services stay out of reach', async (t) => {
     if (sandboxSkip) return t.skip(sandboxSkip);
-    if (skip) return t.skip(skip);
-    const { createServer } = await import('node:http');
-    let hits = 0;
-    const srv = createServer((req, res) => { hits++; res.end('<h1>host loopback service</h1>'); });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    if (chromiumSkip) return t.skip(chromiumSkip);
+    const loop = await hostLoopbackService();
     const pkg = '@modelcontextprotocol/server-puppeteer';
     const files = listing(pkg);
     const s = { profile: 'puppeteer', pkg, env: {
@@ -511,13 +511,13 @@ describe('puppeteer with the system Chromium', () => {
       assert.match(text(h1), /hello from the sandbox/);
       assert.equal(run.audit().find((r) => r.event === 'session.start').profile, 'puppeteer');
 
-      const port = srv.address().port;
+      const port = loop.port;
       // Puppeteer reports the refused connection as a JSON-RPC error (net::ERR_CONNECTION_REFUSED).
       const local = await run.client.callTool({ name: 'puppeteer_navigate',
         arguments: { url: `http://127.0.0.1:${port}/` } }, undefined, { timeout: 60000 })
         .then((r) => text(r), (e) => { assert.equal(typeof e.code, 'number', e.message); return e.message; });
       assert.doesNotMatch(local, /host loopback service/);
-      assert.equal(hits, 0, 'the browser reached a service on the host loopback');
+      assert.equal(loop.hits, 0, 'the browser reached a service on the host loopback');
 
       const rep = await waitProbe(run);
       assert.ok(rep, run.stderr());
@@ -529,7 +529,7 @@ describe('puppeteer with the system Chromium', () => {
       assert.deepEqual(listing(pkg), files, 'the server wrote into its package directory');
     } finally {
       await run.client.close().catch(() => {});
-      srv.close();
+      loop.close();
     }
   });
 });
