@@ -54,14 +54,14 @@ struct ChildReport {
 ChildReport read_child_report(int fd);
 
 // Child-side steps; each returns 0 or an errno value.
-int die_with_parent(pid_t parent);          // PR_SET_PDEATHSIG(SIGKILL), then checks the race
+int die_with_parent(pid_t parent);  // PR_SET_PDEATHSIG(SIGKILL), then checks the race
 int attach_stdio(const Stdio& stdio, int keep_fd);  // dup2 onto 0/1/2
-int reset_signals();                        // default dispositions, empty mask
-int close_fds_except(int keep_fd);          // closes every fd >= 3 but keep_fd (CLOEXEC)
+int reset_signals();                                // default dispositions, empty mask
+int close_fds_except(int keep_fd);                  // closes every fd >= 3 but keep_fd (CLOEXEC)
 
 SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& argv,
-                        const Stdio& stdio);
+                        const Stdio& stdio, const std::function<void()>& meanwhile);
 SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>& argv,
-                           const Stdio& stdio);
+                           const Stdio& stdio, const std::function<void()>& meanwhile);
 
 }  // namespace mcpcell::sandbox

@@ -682,7 +682,7 @@ Step tmpfs_step(const std::string& path, const char* size, const char* mode, uin
 }  // namespace
 
 SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>& argv,
-                           const Stdio& stdio) {
+                           const Stdio& stdio, const std::function<void()>& meanwhile) {
   SpawnResult r;
   r.exit_code = 125;
   auto fail = [&](int code, const std::string& msg) {
@@ -989,6 +989,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
     return fail(125, std::string("cannot create the sandbox's namespaces: ") +
                          std::strerror(clone_err) + "\n  " + hint);
   }
+
+  if (meanwhile) meanwhile();
 
   // Read the child's report: the seccomp listener, then EOF when the server has exec'd, or a
   // StepFailure.

@@ -1,12 +1,14 @@
 // Starting the server: with isolation (namespaces, mounts, seccomp, Landlock, no capabilities,
-// scrubbed environment) or, with --no-sandbox, as a plain child. Either way the child gets the relay's
-// pipes as stdin/stdout/stderr, a new session, no other file descriptors, and dies with mcpcell.
+// scrubbed environment) or, with --no-sandbox, as a plain child. Either way the child gets the
+// relay's pipes as stdin/stdout/stderr, a new session, no other file descriptors, and dies with
+// mcpcell.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,20 +24,21 @@ struct Limits {
   uint64_t files = 0;         // open files; 0 = default
 };
 
-// What the server may touch. Paths are absolute and already expanded (no ~). Empty lists mean nothing.
+// What the server may touch. Paths are absolute and already expanded (no ~). Empty lists mean
+// nothing.
 struct Policy {
-  bool isolate = true;                        // false: --no-sandbox
-  std::string server_name;                    // identity; names the private home
-  std::filesystem::path state_dir;            // $XDG_STATE_HOME/mcpcell
-  std::filesystem::path config_dir;           // $XDG_CONFIG_HOME/mcpcell
-  std::vector<std::string> fs_read;           // read-only grants
-  std::vector<std::string> fs_write;          // read-write grants
-  std::vector<std::string> fs_hide;           // always hidden, wins over grants
-  std::vector<std::string> env_pass;          // variable names passed from mcpcell's environment
+  bool isolate = true;                // false: --no-sandbox
+  std::string server_name;            // identity; names the private home
+  std::filesystem::path state_dir;    // $XDG_STATE_HOME/mcpcell
+  std::filesystem::path config_dir;   // $XDG_CONFIG_HOME/mcpcell
+  std::vector<std::string> fs_read;   // read-only grants
+  std::vector<std::string> fs_write;  // read-write grants
+  std::vector<std::string> fs_hide;   // always hidden, wins over grants
+  std::vector<std::string> env_pass;  // variable names passed from mcpcell's environment
   std::vector<std::pair<std::string, std::string>> env_set;  // variables set to fixed values
   Limits limits;
-  std::vector<std::string> syscall_groups;    // extra systemd-style groups to allow, e.g. "@debug"
-  std::string cwd;                            // working directory inside (default: mcpcell's cwd)
+  std::vector<std::string> syscall_groups;  // extra systemd-style groups to allow, e.g. "@debug"
+  std::string cwd;                          // working directory inside (default: mcpcell's cwd)
   // Runs in the child inside the new network namespace while it still holds capabilities there,
   // before the filesystem is built (e.g. net::open_sockets_in_netns). Must be async-signal-safe
   // and allocation-free. Returns 0 or an errno value and points *step at what failed.
@@ -61,16 +64,19 @@ struct Child {
 struct SpawnResult {
   bool ok = false;
   Child child;
-  int exit_code = 0;    // when !ok: 125 (sandbox/option), 126 (not executable), 127 (not found)
-  std::string error;    // when !ok: what failed, which step, and what to do about it
+  int exit_code = 0;  // when !ok: 125 (sandbox/option), 126 (not executable), 127 (not found)
+  std::string error;  // when !ok: what failed, which step, and what to do about it
 };
 
 // Resolves argv[0] like execvp does (PATH search), before anything is forked.
 // On failure returns an empty path and sets exit_code 127/126 and error.
 std::filesystem::path resolve_command(const std::string& name, int* exit_code, std::string* error);
 
-// Starts argv under `policy`. Never throws.
-SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, const Stdio& stdio);
+// Starts argv under `policy`. Never throws. `meanwhile` (optional) runs in mcpcell once the child
+// exists, while the child builds its sandbox and execs, so that mcpcell's own start-up work
+// overlaps the child's; it does not run when the child could not be created.
+SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, const Stdio& stdio,
+                  const std::function<void()>& meanwhile = {});
 
 // Sends `sig` to every process of the server: the whole pid namespace when isolated, else the
 // server's process group and every descendant reparented to mcpcell (a child subreaper).
@@ -80,8 +86,8 @@ void signal_tree(const Child& child, int sig);
 struct Denial {
   std::string syscall;  // name, e.g. "io_uring_setup"
   int nr = -1;
-  pid_t pid = -1;       // pid inside the sandbox (-1 if the task vanished meanwhile)
-  std::string comm;     // executable name, if readable
+  pid_t pid = -1;    // pid inside the sandbox (-1 if the task vanished meanwhile)
+  std::string comm;  // executable name, if readable
   uint64_t args[6] = {};
   uint32_t arch = 0;    // AUDIT_ARCH_* of the call (a foreign one for int 0x80 / x32)
   pid_t host_pid = -1;  // the same task as seen from mcpcell

@@ -36,8 +36,9 @@ std::filesystem::path resolve_command(const std::string& name, int* exit_code, s
     if (rc == 0) return std::filesystem::path(name);
     *exit_code = rc;
     *error = rc == 127 ? "command not found: " + name + " (no such file)"
-                       : "command not executable: " + name + " (check its permissions, or that it"
-                                                             " is not a directory)";
+                       : "command not executable: " + name +
+                             " (check its permissions, or that it"
+                             " is not a directory)";
     return {};
   }
   const char* path_env = ::getenv("PATH");
@@ -46,8 +47,8 @@ std::filesystem::path resolve_command(const std::string& name, int* exit_code, s
   size_t start = 0;
   while (start <= path.size()) {
     size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos
-                                                                     : colon - start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (dir.empty()) dir = ".";
     std::string candidate = dir + "/" + name;
     int rc = check(candidate, true);
@@ -62,7 +63,9 @@ std::filesystem::path resolve_command(const std::string& name, int* exit_code, s
   return {};
 }
 
-void prepare_supervisor() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+void prepare_supervisor() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
 
 namespace {
 
@@ -124,7 +127,7 @@ void signal_tree(const Child& child, int sig) {
 }
 
 SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& argv,
-                        const Stdio& stdio) {
+                        const Stdio& stdio, const std::function<void()>& meanwhile) {
   SpawnResult r;
   std::string error;
   int code = 0;
@@ -177,17 +180,18 @@ SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& ar
     steps.run("reset signals", [] { return reset_signals(); });
     steps.run("close other fds", [&] { return close_fds_except(report[1]); });
     ::execve(exe.c_str(), cargv.data(), cenv.data());
-    steps.fail("exec " , errno);
+    steps.fail("exec ", errno);
   }
   ::close(report[1]);
+  if (meanwhile) meanwhile();
   ChildReport rep = read_child_report(report[0]);
   ::close(report[0]);
   if (!rep.ok) {
     int status;
     ::waitpid(pid, &status, 0);
     r.exit_code = rep.err == ENOENT ? 127 : rep.err == EACCES || rep.err == ENOEXEC ? 126 : 125;
-    r.error = "could not start " + argv[0] + ": step '" + rep.step + "' failed: " +
-              std::strerror(rep.err);
+    r.error = "could not start " + argv[0] + ": step '" + rep.step +
+              "' failed: " + std::strerror(rep.err);
     return r;
   }
   r.ok = true;
@@ -197,15 +201,16 @@ SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& ar
   return r;
 }
 
-SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, const Stdio& stdio) {
+SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, const Stdio& stdio,
+                  const std::function<void()>& meanwhile) {
   if (argv.empty()) {
     SpawnResult r;
     r.exit_code = 125;
     r.error = "no command given";
     return r;
   }
-  if (!policy.isolate) return spawn_plain(policy, argv, stdio);
-  return spawn_isolated(policy, argv, stdio);
+  if (!policy.isolate) return spawn_plain(policy, argv, stdio, meanwhile);
+  return spawn_isolated(policy, argv, stdio, meanwhile);
 }
 
 }  // namespace mcpcell::sandbox

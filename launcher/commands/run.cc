@@ -189,18 +189,7 @@ int cmd_run(const Args& args) {
   if (!opt.no_sandbox) hint_relative_paths(opt.argv, profile.policy);
 
   SessionInfo session{name, random_hex(8), profile.name};
-  ChainConfig chain_config;
-  chain_config.session = session;
-  chain_config.state_dir = state;
-  chain_config.config_dir = config;
-  chain_config.argv = opt.argv;
-  std::error_code ec;
-  chain_config.project_dir = fs::current_path(ec).string();
-  if (profile.filter_policy.is_object()) chain_config.policy = profile.filter_policy;
   Status status;
-  std::unique_ptr<FilterChain> chain = build_chain(chain_config, &status);
-  if (!chain) return fail(125, status.message());
-
   AuditFileOptions audit_options;
   if (Status s = read_settings(config, &audit_options); !s) return fail(125, s.message());
   std::unique_ptr<AuditLog> audit =
@@ -246,7 +235,21 @@ int cmd_run(const Args& args) {
                  "mcpcell: WARNING: --allow-net cannot be enforced with --no-sandbox: the "
                  "server's network is unrestricted\n");
   sandbox::Stdio stdio{pipes.server_in[0], pipes.server_out[1], pipes.server_err[1]};
-  sandbox::SpawnResult spawned = sandbox::spawn(policy, opt.argv, stdio);
+  ChainConfig chain_config;
+  chain_config.session = session;
+  chain_config.state_dir = state;
+  chain_config.config_dir = config;
+  chain_config.argv = opt.argv;
+  std::error_code ec;
+  chain_config.project_dir = fs::current_path(ec).string();
+  if (profile.filter_policy.is_object()) chain_config.policy = profile.filter_policy;
+  // The filters are built while the child builds its sandbox and the server's runtime loads:
+  // nothing is relayed before the chain exists (the server's first output waits in its pipe, a
+  // refused system call waits for the relay's answer), and a chain that cannot be built stops the
+  // session before the client hears anything.
+  std::unique_ptr<FilterChain> chain;
+  sandbox::SpawnResult spawned =
+      sandbox::spawn(policy, opt.argv, stdio, [&] { chain = build_chain(chain_config, &status); });
   ::close(pipes.server_in[0]);
   ::close(pipes.server_out[1]);
   ::close(pipes.server_err[1]);
@@ -261,6 +264,15 @@ int cmd_run(const Args& args) {
                                    {"started", false}});
     audit->event("session.end", {{"exit", spawned.exit_code}, {"reason", spawned.error}});
     return fail(spawned.exit_code, spawned.error);
+  }
+  if (!chain) {
+    sandbox::signal_tree(spawned.child, SIGKILL);
+    audit->event("session.start", {{"command", command},
+                                   {"profile", session.profile},
+                                   {"sandbox", spawned.child.info},
+                                   {"started", false}});
+    audit->event("session.end", {{"exit", 125}, {"reason", status.message()}});
+    return fail(125, status.message());
   }
   if (Status s = network.start(*audit); !s) {
     sandbox::signal_tree(spawned.child, SIGKILL);

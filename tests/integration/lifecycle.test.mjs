@@ -134,6 +134,29 @@ describe('exit statuses', () => {
       assert.equal(r.stdout, '');
     }
   });
+
+  test('125 for a broken scan policy, and the server (started meanwhile) is gone', async () => {
+    // The filters are built while the server starts, so a profile whose scan policy does not
+    // compile is found after the spawn: mcpcell must still stop with 125, relay nothing, and take
+    // the server with it.
+    const profile = join(t.root, 'broken-scan.json');
+    writeFileSync(profile, JSON.stringify({ schema: 1, scan: { categories: { nonsense: 'block' } } }));
+    const mark = newMark();
+    const [k, v] = mark.split('=');
+    const t0 = Date.now();
+    const r = await run(wrap(['/bin/sh', '-c', 'echo \'{"jsonrpc":"2.0","method":"early"}\'; exec sleep 30'],
+                             { allowEnv: [k], extra: ['--profile', profile] }),
+                        { env: { ...t.env, [k]: v } });
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /mcpcell: scan policy: unknown category "nonsense"/);
+    assert.equal(r.stdout, '', 'nothing was relayed');
+    await waitGone(mark, Math.max(0, 1500 - (Date.now() - t0)));
+    const recs = readAudit(t.auditPath);
+    const start = events(recs, 'session.start').at(-1), end = events(recs, 'session.end').at(-1);
+    assert.equal(start.started, false);
+    assert.equal(end.exit, 125);
+    assert.match(end.reason, /scan policy/);
+  });
 });
 
 describe('streams and the audit log', () => {
