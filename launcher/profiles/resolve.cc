@@ -10,6 +10,7 @@
 
 #include "core/identity.h"
 #include "io/paths.h"
+#include "profiles/builtin_index.h"
 #include "profiles/catalog.h"
 #include "profiles/denials.h"
 #include "profiles/expand.h"
@@ -537,24 +538,27 @@ std::string match_profile(const std::vector<std::string>& argv, const Context& c
     *error = errors.front();
     return "";
   }
-  std::set<std::string> user_names;
-  for (const ProfileText& t : texts) user_names.insert(t.name);
-  for (ProfileText& t : builtin_profiles())
-    if (!t.name.starts_with("runtime:") && !user_names.count(t.name)) texts.push_back(std::move(t));
   int best = 0;
   std::string best_name = "default";
   *why = "no profile's match fits the command";
+  auto consider = [&](const Match& m, const std::string& name, const std::string& source) {
+    std::string w;
+    int s = match_score(m, c, &w);
+    if (s > best) {
+      best = s;
+      best_name = name;
+      *why = "match: " + w + " (" + source + ")";
+    }
+  };
+  std::set<std::string> user_names;
   for (const ProfileText& t : texts) {  // user profiles first, so they win ties
     Profile p;
     if (!parse_text(t, &p, error)) return "";
-    std::string w;
-    int s = match_score(p.match, c, &w);
-    if (s > best) {
-      best = s;
-      best_name = t.name;
-      *why = "match: " + w + " (" + t.source + ")";
-    }
+    consider(p.match, t.name, t.source);
+    user_names.insert(t.name);
   }
+  for (const BuiltinMatch& b : builtin_matches())  // a user profile shadows its namesake
+    if (!user_names.count(b.name)) consider(b.match, b.name, "builtin:" + b.name + ".json");
   return best_name;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "profiles/builtin_index.h"
 #include "profiles/catalog.h"
 #include "profiles/profile.h"
 
@@ -329,6 +330,28 @@ TEST_F(Resolve, ShippedProfilesMatchTheirOwnPackages) {
   }
 }
 
+TEST(BuiltinIndex, HoldsEveryShippedProfilesMatchExactlyAsTheParserReadsIt) {
+  // The build-time table must agree with parsing the embedded texts, name for name and entry for
+  // entry (including an empty match, e.g. default's), or profile choice would differ from
+  // `profile show`.
+  std::vector<std::string> shipped;
+  for (const ProfileText& t : builtin_profiles())
+    if (!t.name.starts_with("runtime:")) shipped.push_back(t.name);
+  const std::vector<BuiltinMatch>& index = builtin_matches();
+  ASSERT_EQ(index.size(), shipped.size());
+  for (size_t i = 0; i < index.size(); ++i) {
+    EXPECT_EQ(index[i].name, shipped[i]);
+    std::optional<ProfileText> t = builtin_profile(index[i].name);
+    ASSERT_TRUE(t) << index[i].name;
+    Profile p;
+    std::string err;
+    ASSERT_TRUE(parse_profile(t->text, t->name, t->source, &p, &err)) << err;
+    EXPECT_EQ(index[i].match.npm, p.match.npm) << t->name;
+    EXPECT_EQ(index[i].match.pypi, p.match.pypi) << t->name;
+    EXPECT_EQ(index[i].match.executables, p.match.executables) << t->name;
+  }
+}
+
 TEST_F(Resolve, ArgumentDrivenProfiles) {
   Resolved git = run("", {"uvx", "mcp-server-git", "--repository", "~/src/app"});
   EXPECT_EQ(git.name, "git");
@@ -383,7 +406,6 @@ TEST_F(Resolve, AllowEnvFlagBeatsTheProfilesFixedValue) {
   EXPECT_NE(std::find(r.policy.env_pass.begin(), r.policy.env_pass.end(), "MEMORY_FILE_PATH"),
             r.policy.env_pass.end());
 }
-
 
 }  // namespace
 }  // namespace mcpcell::profiles
