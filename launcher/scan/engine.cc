@@ -1,6 +1,7 @@
 #include "scan/engine.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,14 +36,22 @@ uint64_t fnv1a(uint64_t h, std::string_view s) {
   return (h ^ 0xFF) * 1099511628211ULL;  // separator, so ("ab","c") differs from ("a","bc")
 }
 
-bool read_file(const std::string& path, std::string* out) {
+// Loads a cached database straight from a private mapping of its file: no buffer to grow or
+// zero-fill, since Hyperscan copies the bytes into its own allocation anyway.
+bool load_database(const std::string& path, hs_database_t** db) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  struct stat st {};
+  void* map = MAP_FAILED;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  return n == 0;
+  if (map == MAP_FAILED) return false;
+  bool ok = hs_deserialize_database(static_cast<const char*>(map), static_cast<size_t>(st.st_size),
+                                    db) == HS_SUCCESS;
+  ::munmap(map, static_cast<size_t>(st.st_size));
+  if (!ok) *db = nullptr;
+  return ok;
 }
 
 void write_file(const std::string& dir, const std::string& path, const char* data, size_t size) {
@@ -125,10 +134,7 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
       char name[40];
       std::snprintf(name, sizeof name, "/scan-%016llx.hsdb", static_cast<unsigned long long>(h));
       cache_path = cache_dir + name;
-      std::string bytes;
-      if (read_file(cache_path, &bytes) &&
-          hs_deserialize_database(bytes.data(), bytes.size(), &e->db_[w]) != HS_SUCCESS)
-        e->db_[w] = nullptr;
+      load_database(cache_path, &e->db_[w]);
     }
     if (!e->db_[w]) {
       all_cached = false;

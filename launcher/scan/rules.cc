@@ -1,16 +1,17 @@
 #include "scan/rules.h"
 
-#include "scan/embedded_rules.h"
 #include "scan/validators.h"
 
 namespace mcpcell::scan {
 
 namespace {
-constexpr const char* kActionNames[] = {"unset", "off",   "warn",    "redact",
+constexpr const char* kActionNames[] = {"unset", "off",     "warn",  "redact",
                                         "strip", "visible", "block", "withhold"};
 }
 
-const char* to_string(Action a) { return kActionNames[static_cast<int>(a)]; }
+const char* to_string(Action a) {
+  return kActionNames[static_cast<int>(a)];
+}
 
 bool parse_action(std::string_view s, Action* out) {
   for (int i = 1; i < 8; ++i) {
@@ -24,9 +25,12 @@ bool parse_action(std::string_view s, Action* out) {
 
 const char* to_string(Where w) {
   switch (w) {
-    case Where::c2s: return "c2s";
-    case Where::s2c: return "s2c";
-    case Where::lists: return "lists";
+    case Where::c2s:
+      return "c2s";
+    case Where::s2c:
+      return "s2c";
+    case Where::lists:
+      return "lists";
   }
   return "c2s";
 }
@@ -46,13 +50,18 @@ Status parse_action_set(const nlohmann::json& j, ActionSet* out) {
     for (Action& x : out->by_where) x = a;
     return Status::Ok();
   }
-  if (!j.is_object()) return Status::Error("an action is a string or an object keyed by c2s/s2c/lists");
+  if (!j.is_object())
+    return Status::Error("an action is a string or an object keyed by c2s/s2c/lists");
   for (auto it = j.begin(); it != j.end(); ++it) {
     int w;
-    if (it.key() == "c2s") w = 0;
-    else if (it.key() == "s2c") w = 1;
-    else if (it.key() == "lists") w = 2;
-    else return Status::Error("unknown place \"" + it.key() + "\" (use c2s, s2c or lists)");
+    if (it.key() == "c2s")
+      w = 0;
+    else if (it.key() == "s2c")
+      w = 1;
+    else if (it.key() == "lists")
+      w = 2;
+    else
+      return Status::Error("unknown place \"" + it.key() + "\" (use c2s, s2c or lists)");
     if (!it.value().is_string() || !parse_action(it.value().get<std::string>(), &a))
       return Status::Error("bad action for " + it.key());
     out->by_where[w] = a;
@@ -101,7 +110,8 @@ Status parse_rule_file(std::string_view text, RuleBook* book) {
   }
   cat.allow = strings(j, "allow");
   auto rules = j.find("rules");
-  if (rules == j.end() || !rules->is_array()) return Status::Error(cat.name + ": no \"rules\" array");
+  if (rules == j.end() || !rules->is_array())
+    return Status::Error(cat.name + ": no \"rules\" array");
   for (const auto& rj : *rules) {
     Rule r;
     r.id = string_or(rj, "id");
@@ -127,23 +137,6 @@ Status parse_rule_file(std::string_view text, RuleBook* book) {
   }
   book->categories.push_back(std::move(cat));
   return Status::Ok();
-}
-
-const RuleBook& builtin_rules(Status* status) {
-  static Status parse_status;
-  static const RuleBook book = [] {
-    RuleBook b;
-    for (size_t i = 0; i < kEmbeddedRuleFileCount; ++i) {
-      Status s = parse_rule_file(kEmbeddedRuleFiles[i].text, &b);
-      if (!s) {
-        parse_status = Status::Error(std::string(kEmbeddedRuleFiles[i].name) + ": " + s.message());
-        break;
-      }
-    }
-    return b;
-  }();
-  if (status) *status = parse_status;
-  return book;
 }
 
 }  // namespace mcpcell::scan

@@ -1,6 +1,6 @@
-// Scan rules are data: launcher/scan/rules/*.json, embedded into the binary at build time. Each file
-// is one category (secret, pii, poisoning, hidden) with default actions and an allowlist; each rule
-// has a pattern understood by both Hyperscan and RE2, an optional wider RE2 `span` for what to
+// Scan rules are data: launcher/scan/rules/*.json, compiled into the binary at build time. Each
+// file is one category (secret, pii, poisoning, hidden) with default actions and an allowlist; each
+// rule has a pattern understood by both Hyperscan and RE2, an optional wider RE2 `span` for what to
 // redact, an optional offline validator, and examples and negatives that the unit tests iterate.
 #pragma once
 
@@ -64,8 +64,9 @@ struct RuleBook {
 // Parses one rule file and appends its category and rules.
 Status parse_rule_file(std::string_view text, RuleBook* book);
 
-// The rules compiled into the binary. Parsed once; a broken embedded file is a build bug, reported
-// through the status of the first caller.
+// The rules compiled into the binary: launcher/scan/rules/*.json, parsed by parse_rule_file at
+// build time (mcpcell-rules-index), so a broken rule file fails the build and a start parses
+// nothing. `status` (optional) is always Ok; it stays for callers that load rule files.
 const RuleBook& builtin_rules(Status* status);
 
 }  // namespace mcpcell::scan

@@ -2,7 +2,11 @@
 // filter uses (Hyperscan to fire, RE2 for spans, validators, allowlists).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "scan/policy.h"
 #include "scan/rules.h"
@@ -31,6 +35,49 @@ TEST(Rules, EmbeddedFilesParse) {
   EXPECT_NE(book().category("pii"), nullptr);
   EXPECT_NE(book().category("poisoning"), nullptr);
   EXPECT_NE(book().category("hidden"), nullptr);
+}
+
+TEST(Rules, CompiledInBookEqualsParsingTheRuleFilesNow) {
+  // builtin_rules() is generated at build time; it must hold exactly what parse_rule_file reads
+  // from the rule files today, field for field (a literal-escaping slip would change a pattern).
+  RuleBook parsed;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(SCAN_RULES_DIR))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 4u);
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    Status s = parse_rule_file(text.str(), &parsed);
+    ASSERT_TRUE(s.ok()) << f << ": " << s.message();
+  }
+  const RuleBook& built = book();
+  ASSERT_EQ(built.categories.size(), parsed.categories.size());
+  for (size_t i = 0; i < parsed.categories.size(); ++i) {
+    const Category &a = built.categories[i], &b = parsed.categories[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.description, b.description);
+    EXPECT_EQ(a.enabled, b.enabled) << b.name;
+    for (int w = 0; w < 3; ++w) EXPECT_EQ(a.action.by_where[w], b.action.by_where[w]) << b.name;
+    EXPECT_EQ(a.allow, b.allow) << b.name;
+  }
+  ASSERT_EQ(built.rules.size(), parsed.rules.size());
+  for (size_t i = 0; i < parsed.rules.size(); ++i) {
+    const Rule &a = built.rules[i], &b = parsed.rules[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.category, b.category) << b.id;
+    EXPECT_EQ(a.description, b.description) << b.id;
+    EXPECT_EQ(a.pattern, b.pattern) << b.id;
+    EXPECT_EQ(a.span, b.span) << b.id;
+    EXPECT_EQ(a.validator, b.validator) << b.id;
+    for (int w = 0; w < 3; ++w) EXPECT_EQ(a.action.by_where[w], b.action.by_where[w]) << b.id;
+    EXPECT_EQ(a.fallback, b.fallback) << b.id;
+    EXPECT_EQ(a.allow, b.allow) << b.id;
+    EXPECT_EQ(a.examples, b.examples) << b.id;
+    EXPECT_EQ(a.negatives, b.negatives) << b.id;
+  }
 }
 
 TEST(Rules, AtLeastSixtySecretRulesEachWithExamplesAndNegatives) {
@@ -141,14 +188,16 @@ TEST(Policy, RejectsUnknownNames) {
   EXPECT_NE(s.message().find("no-such-rule"), std::string::npos);
   EXPECT_FALSE(Policy::build({{"bogus", 1}}, book(), &s));
   EXPECT_FALSE(Policy::build({{"categories", {{"secret", "explode"}}}}, book(), &s));
-  EXPECT_FALSE(Policy::build({{"server_requests", {{"sampling/createMessage", "maybe"}}}}, book(), &s));
+  EXPECT_FALSE(
+      Policy::build({{"server_requests", {{"sampling/createMessage", "maybe"}}}}, book(), &s));
   EXPECT_FALSE(Policy::build({{"allow", {"(unclosed"}}}, book(), &s));
 }
 
 TEST(Policy, ResolutionOrder) {
   Status s;
-  nlohmann::json j = {{"rules", {{"jwt", {{"action", "warn"}}}}},
-                      {"tools", {{"debug", {{"action", "warn"}, {"rules", {{"aws-access-key-id", "off"}}}}}}}};
+  nlohmann::json j = {
+      {"rules", {{"jwt", {{"action", "warn"}}}}},
+      {"tools", {{"debug", {{"action", "warn"}, {"rules", {{"aws-access-key-id", "off"}}}}}}}};
   auto p = Policy::build(j, book(), &s);
   ASSERT_TRUE(p) << s.message();
   auto idx = [&](const char* id) { return static_cast<uint32_t>(p->engine().index(id)); };
