@@ -257,32 +257,20 @@ int cmd_run(const Args& args) {
   // The command line can carry a token (`--api-key sk-...`): records get it redacted.
   nlohmann::json command = nlohmann::json::array();
   for (const std::string& a : opt.argv) command.push_back(redact_text(a));
-  if (!spawned.ok) {
+  // A session that ends before the client hears anything: both records, the tree gone, the status.
+  auto not_started = [&](const nlohmann::json& sandbox_info, int code, const std::string& why) {
+    if (spawned.ok) sandbox::signal_tree(spawned.child, SIGKILL);
     audit->event("session.start", {{"command", command},
                                    {"profile", session.profile},
-                                   {"sandbox", nlohmann::json::object()},
+                                   {"sandbox", sandbox_info},
                                    {"started", false}});
-    audit->event("session.end", {{"exit", spawned.exit_code}, {"reason", spawned.error}});
-    return fail(spawned.exit_code, spawned.error);
-  }
-  if (!chain) {
-    sandbox::signal_tree(spawned.child, SIGKILL);
-    audit->event("session.start", {{"command", command},
-                                   {"profile", session.profile},
-                                   {"sandbox", spawned.child.info},
-                                   {"started", false}});
-    audit->event("session.end", {{"exit", 125}, {"reason", status.message()}});
-    return fail(125, status.message());
-  }
-  if (Status s = network.start(*audit); !s) {
-    sandbox::signal_tree(spawned.child, SIGKILL);
-    audit->event("session.start", {{"command", command},
-                                   {"profile", session.profile},
-                                   {"sandbox", spawned.child.info},
-                                   {"started", false}});
-    audit->event("session.end", {{"exit", 125}, {"reason", s.message()}});
-    return fail(125, s.message());
-  }
+    audit->event("session.end", {{"exit", code}, {"reason", why}});
+    return fail(code, why);
+  };
+  if (!spawned.ok) return not_started(nlohmann::json::object(), spawned.exit_code, spawned.error);
+  if (!chain) return not_started(spawned.child.info, 125, status.message());
+  if (Status s = network.start(*audit); !s)
+    return not_started(spawned.child.info, 125, s.message());
   spawned.child.info["network"] = network.describe();
   if (install.mode == InstallPlan::Mode::kUntilReady) {
     spawned.child.info["network"]["install"] = {

@@ -10,38 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "core/generated_source.h"
 #include "profiles/profile.h"
 
 namespace fs = std::filesystem;
+using mcpcell::generated::literal;
+using mcpcell::generated::literals;
 using mcpcell::profiles::Profile;
-
-namespace {
-
-// A C++ string literal with every byte outside [A-Za-z0-9 and a few marks] as an octal escape,
-// so that no profile text can end the literal or form a trigraph or universal character name.
-std::string literal(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '@' || c == '/' || c == '-' || c == '_' || c == '.' || c == ':';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\%03o", c);
-      out += esc;
-    }
-  }
-  return out + "\"";
-}
-
-std::string list(const std::vector<std::string>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + literal(v[i]);
-  return out + "}";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -76,31 +51,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "mcpcell-profile-index: %s\n", error.c_str());
       return 1;
     }
-    body += "      {" + literal(name) + ", {" + list(p.match.npm) + ", " + list(p.match.pypi) +
-            ", " + list(p.match.executables) + "}},\n";
+    body += "      {" + literal(name) + ", {" + literals(p.match.npm) + ", " +
+            literals(p.match.pypi) + ", " + literals(p.match.executables) + "}},\n";
   }
   body += "  };\n  return kMatches;\n}\n}  // namespace mcpcell::profiles\n";
-  std::string out = argv[2];
-  {
-    std::ofstream o(out + ".tmp", std::ios::binary | std::ios::trunc);
-    o << body;
-    if (!o) {
-      std::fprintf(stderr, "mcpcell-profile-index: cannot write %s.tmp\n", out.c_str());
-      return 1;
-    }
-  }
-  // Only a changed table is rewritten, so an unchanged profile set does not rebuild dependents.
-  std::ifstream old(out, std::ios::binary);
-  std::stringstream prev;
-  prev << old.rdbuf();
-  if (old && prev.str() == body) {
-    fs::remove(out + ".tmp", ec);
-    return 0;
-  }
-  fs::rename(out + ".tmp", out, ec);
-  if (ec) {
-    std::fprintf(stderr, "mcpcell-profile-index: %s: %s\n", out.c_str(), ec.message().c_str());
-    return 1;
-  }
-  return 0;
+  return mcpcell::generated::write_if_changed("mcpcell-profile-index", argv[2], body) ? 0 : 1;
 }

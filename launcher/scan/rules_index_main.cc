@@ -8,37 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "core/generated_source.h"
 #include "scan/rules.h"
 
 using mcpcell::Status;
+using mcpcell::generated::literal;
+using mcpcell::generated::literals;
 using namespace mcpcell::scan;
 
 namespace {
-
-// A C++ string literal; every byte but letters, digits and a few marks is an octal escape, so no
-// pattern can end the literal or form a trigraph or a universal character name.
-std::string lit(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == ' ' || c == '-' || c == '_' || c == '.' || c == ',' || c == ':' || c == '/' ||
-                 c == '@' || c == '=' || c == '+' || c == '[' || c == ']' || c == '(' || c == ')';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\%03o", c);
-      out += esc;
-    }
-  }
-  return out + "\"";
-}
-
-std::string lits(const std::vector<std::string>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + lit(v[i]);
-  return out + "}";
-}
 
 std::string actions(const ActionSet& a) {
   std::string out = "ActionSet{{";
@@ -73,15 +51,16 @@ int main(int argc, char** argv) {
       "  static const RuleBook kBook = [] {\n"
       "    RuleBook b;\n";
   for (const Category& c : book.categories)
-    body += "    b.categories.push_back(Category{" + lit(c.name) + ", " + lit(c.description) +
-            ", " + (c.enabled ? "true" : "false") + ", " + actions(c.action) + ", " +
-            lits(c.allow) + "});\n";
+    body += "    b.categories.push_back(Category{" + literal(c.name) + ", " +
+            literal(c.description) + ", " + (c.enabled ? "true" : "false") + ", " +
+            actions(c.action) + ", " + literals(c.allow) + "});\n";
   body += "    b.rules.reserve(" + std::to_string(book.rules.size()) + ");\n";
   for (const Rule& r : book.rules)
-    body += "    b.rules.push_back(Rule{" + lit(r.id) + ", " + lit(r.category) + ", " +
-            lit(r.description) + ", " + lit(r.pattern) + ", " + lit(r.span) + ", " +
-            lit(r.validator) + ", " + actions(r.action) + ", " + (r.fallback ? "true" : "false") +
-            ", " + lits(r.allow) + ", " + lits(r.examples) + ", " + lits(r.negatives) + "});\n";
+    body += "    b.rules.push_back(Rule{" + literal(r.id) + ", " + literal(r.category) + ", " +
+            literal(r.description) + ", " + literal(r.pattern) + ", " + literal(r.span) + ", " +
+            literal(r.validator) + ", " + actions(r.action) + ", " +
+            (r.fallback ? "true" : "false") + ", " + literals(r.allow) + ", " +
+            literals(r.examples) + ", " + literals(r.negatives) + "});\n";
   body +=
       "    return b;\n"
       "  }();\n"
@@ -89,16 +68,5 @@ int main(int argc, char** argv) {
       "  return kBook;\n"
       "}\n"
       "}  // namespace mcpcell::scan\n";
-  std::string out = argv[1];
-  std::ifstream old(out, std::ios::binary);
-  std::stringstream prev;
-  prev << old.rdbuf();
-  if (old && prev.str() == body) return 0;  // unchanged: dependents are not rebuilt
-  std::ofstream o(out, std::ios::binary | std::ios::trunc);
-  o << body;
-  if (!o) {
-    std::fprintf(stderr, "mcpcell-rules-index: cannot write %s\n", out.c_str());
-    return 1;
-  }
-  return 0;
+  return mcpcell::generated::write_if_changed("mcpcell-rules-index", argv[1], body) ? 0 : 1;
 }
