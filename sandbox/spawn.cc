@@ -117,6 +117,10 @@ void signal_tree(const Child& child, int sig) {
   // reparented to mcpcell (the child subreaper), which catches double-forked daemons.
   if (child.pidfd >= 0) ::syscall(SYS_pidfd_send_signal, child.pidfd, sig, nullptr, 0);
   ::kill(-child.pid, sig);
+  // With no child at all (the server reaped, nothing reparented to us) there is no tree left to
+  // find, and the walk below reads every process's stat file: skip it.
+  siginfo_t any{};
+  if (::waitid(P_ALL, 0, &any, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD) return;
   std::vector<pid_t> todo = children_of(::getpid());
   for (size_t i = 0; i < todo.size(); ++i) {
     pid_t p = todo[i];

@@ -42,6 +42,17 @@ describe('shutdown', () => {
     assert.ok(end && 'exit' in end && typeof end.reason === 'string');
   });
 
+  test('daemons the server left behind (double fork, setsid) are gone when it exits', async () => {
+    // Without a sandbox they are reparented to mcpcell (the child subreaper) and found by walking
+    // its children; in the sandbox they die with the pid namespace.
+    const mark = newMark();
+    const [k, v] = mark.split('=');
+    const script = '(setsid sleep 31 &); (sleep 32 &); exec sleep 0.3';
+    const r = await run(wrap(['/bin/sh', '-c', script], { allowEnv: [k] }), { env: { ...t.env, [k]: v } });
+    assert.equal(r.code, 0, r.stderr);
+    await waitGone(mark, 1500);
+  });
+
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
     test(`${sig} to mcpcell ends the server within 1.5 s`, async () => {
       const { c, mark } = await everythingWaitingOnRoots();
