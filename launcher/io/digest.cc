@@ -55,7 +55,7 @@ std::string sha256_hex(std::string_view data) {
 }
 
 HmacSha256::HmacSha256(std::string_view key) {
-  std::array<unsigned char, 64> k{};
+  std::array<unsigned char, 64> k{}, ipad{}, opad{};
   if (key.size() > k.size()) {
     Sha256Digest d = sha256({key});
     std::copy(d.begin(), d.end(), k.begin());
@@ -63,17 +63,30 @@ HmacSha256::HmacSha256(std::string_view key) {
     std::copy(key.begin(), key.end(), k.begin());
   }
   for (size_t i = 0; i < k.size(); ++i) {
-    ipad_[i] = k[i] ^ 0x36;
-    opad_[i] = k[i] ^ 0x5c;
+    ipad[i] = k[i] ^ 0x36;
+    opad[i] = k[i] ^ 0x5c;
   }
-}
-
-Sha256Digest HmacSha256::mac(std::string_view data) const {
   auto view = [](const auto& a) {
     return std::string_view(reinterpret_cast<const char*>(a.data()), a.size());
   };
-  Sha256Digest inner = sha256({view(ipad_), data});
-  return sha256({view(opad_), view(inner)});
+  Sha256 in, out;
+  in.update(view(ipad));
+  out.update(view(opad));
+  inner_ = in.state();
+  outer_ = out.state();
+}
+
+Sha256Digest HmacSha256::finish(Sha256& inner) const {
+  Sha256Digest d = inner.final();
+  Sha256 outer(outer_);
+  outer.update(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  return outer.final();
+}
+
+Sha256Digest HmacSha256::mac(std::string_view data) const {
+  Sha256 inner(inner_);
+  inner.update(data);
+  return finish(inner);
 }
 
 BackgroundMac::~BackgroundMac() {
@@ -85,36 +98,77 @@ BackgroundMac::~BackgroundMac() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BackgroundMac::start(std::string_view data) {
+void BackgroundMac::add(std::string_view piece) {
   std::unique_lock<std::mutex> lock(mu_);
   if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-  job_ = data;
-  pending_ = true;
-  done_ = false;
+  running_ = true;
+  if (piece.empty()) return;
+  todo_.push_back(piece);
   lock.unlock();
   cv_.notify_all();
 }
 
-Sha256Digest BackgroundMac::wait() {
+Sha256Digest BackgroundMac::finish(std::string_view last) {
+  add(last);
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return done_ || !pending_; });
-  pending_ = false;
+  finish_ = true;
+  cv_.notify_all();
+  idle_cv_.wait(lock, [&] { return done_; });
   done_ = false;
+  running_ = false;
   return result_;
+}
+
+void BackgroundMac::cancel() {
+  std::unique_lock<std::mutex> lock(mu_);
+  running_ = false;
+  if (!thread_.joinable()) return;
+  todo_.clear();
+  reset_ = true;
+  cv_.notify_all();
+  // The thread may be hashing a piece right now: the bytes must stay until it is done with them.
+  idle_cv_.wait(lock, [&] { return !reset_ && !busy_; });
+}
+
+void BackgroundMac::drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [&] { return todo_.empty() && !busy_; });
 }
 
 void BackgroundMac::loop() {
   std::unique_lock<std::mutex> lock(mu_);
+  size_t next = 0;  // index of the next piece in todo_
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || (pending_ && !done_); });
+    cv_.wait(lock, [&] { return stop_ || reset_ || next < todo_.size() || finish_; });
     if (stop_) return;
-    std::string_view job = job_;
-    lock.unlock();
-    Sha256Digest d = key_.mac(job);
-    lock.lock();
-    result_ = d;
+    if (reset_) {
+      inner_ = key_.begin();
+      todo_.clear();
+      next = 0;
+      reset_ = false;
+      idle_cv_.notify_all();
+      continue;
+    }
+    if (next < todo_.size()) {
+      std::string_view piece = todo_[next++];
+      busy_ = true;
+      lock.unlock();
+      inner_.update(piece);
+      lock.lock();
+      busy_ = false;
+      if (next == todo_.size() || reset_) {
+        if (!reset_) todo_.clear();
+        next = 0;
+        idle_cv_.notify_all();
+      }
+      continue;
+    }
+    // finish_, and every piece is hashed.
+    result_ = key_.finish(inner_);
+    inner_ = key_.begin();
+    finish_ = false;
     done_ = true;
-    cv_.notify_all();
+    idle_cv_.notify_all();
   }
 }
 
