@@ -19,6 +19,7 @@ constexpr size_t kMaxQueuedBytes = 4u << 20;   // past this the relay waits for 
 constexpr size_t kCopyForHashing = 64u << 10;  // larger lines are hashed on the caller's thread
 constexpr size_t kBatchBytes = 256u << 10;     // a batch this big is written at once
 constexpr auto kBatchDelay = std::chrono::milliseconds(2);
+constexpr size_t kKeepBuffer = 64u << 10;  // queue buffers up to this size are reused
 
 }  // namespace
 
@@ -203,6 +204,7 @@ void AuditLog::enqueue(std::string_view text, const std::string_view* hash_data)
   }
   queue_.push_back(e);
   queued_bytes_ += size;
+
   ++enqueued_;
   // Wake the writer only when it sleeps on an empty queue or a batch is due; while it gathers a
   // batch, records just join it. Waking it for every record cost two context switches a message.
@@ -267,11 +269,13 @@ void AuditLog::writer_loop() {
       }
     }
     // `records` point into records_buf until here. A burst (a slow disk, a flood of stderr) may
-    // have grown the buffers: keep them only at the size that steady traffic needs.
+    // have grown the buffers: keep them only at the size that steady traffic needs (a 2 ms batch
+    // of small messages is ~20 KB), so that the session's resident memory does not grow.
     batch.clear();
     batch_buf.clear();
-    if (batch_buf.capacity() > 2 * kBatchBytes) std::string().swap(batch_buf);
-    if (records_buf.capacity() > 2 * kBatchBytes) std::string().swap(records_buf);
+    if (batch_buf.capacity() > kKeepBuffer) std::string().swap(batch_buf);
+    if (records_buf.capacity() > kKeepBuffer) std::string().swap(records_buf);
+    if (batch.capacity() > kKeepBuffer / 64) std::vector<Entry>().swap(batch);
     {
       std::lock_guard<std::mutex> lock(mu_);
       written_ += count;

@@ -176,7 +176,7 @@ Status AuditFile::append(const std::vector<std::string_view>& records) {
   bool ok = write_all(fd_, out);
   int err = errno;
   size_t written = out.size();
-  if (out.capacity() > (1u << 20)) std::string().swap(out);  // after a burst, do not keep it
+  if (out.capacity() > (64u << 10)) std::string().swap(out);  // after a burst, do not keep it
   if (!ok) {
     known_size_ = UINT64_MAX;
     return Status::Error("cannot write " + path_.string() + ": " + std::strerror(err));

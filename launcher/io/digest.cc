@@ -98,77 +98,36 @@ BackgroundMac::~BackgroundMac() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BackgroundMac::add(std::string_view piece) {
+void BackgroundMac::start(std::string_view data) {
   std::unique_lock<std::mutex> lock(mu_);
   if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-  running_ = true;
-  if (piece.empty()) return;
-  todo_.push_back(piece);
+  job_ = data;
+  pending_ = true;
+  done_ = false;
   lock.unlock();
   cv_.notify_all();
 }
 
-Sha256Digest BackgroundMac::finish(std::string_view last) {
-  add(last);
+Sha256Digest BackgroundMac::wait() {
   std::unique_lock<std::mutex> lock(mu_);
-  finish_ = true;
-  cv_.notify_all();
-  idle_cv_.wait(lock, [&] { return done_; });
+  cv_.wait(lock, [&] { return done_ || !pending_; });
+  pending_ = false;
   done_ = false;
-  running_ = false;
   return result_;
-}
-
-void BackgroundMac::cancel() {
-  std::unique_lock<std::mutex> lock(mu_);
-  running_ = false;
-  if (!thread_.joinable()) return;
-  todo_.clear();
-  reset_ = true;
-  cv_.notify_all();
-  // The thread may be hashing a piece right now: the bytes must stay until it is done with them.
-  idle_cv_.wait(lock, [&] { return !reset_ && !busy_; });
-}
-
-void BackgroundMac::drain() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_cv_.wait(lock, [&] { return todo_.empty() && !busy_; });
 }
 
 void BackgroundMac::loop() {
   std::unique_lock<std::mutex> lock(mu_);
-  size_t next = 0;  // index of the next piece in todo_
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || reset_ || next < todo_.size() || finish_; });
+    cv_.wait(lock, [&] { return stop_ || (pending_ && !done_); });
     if (stop_) return;
-    if (reset_) {
-      inner_ = key_.begin();
-      todo_.clear();
-      next = 0;
-      reset_ = false;
-      idle_cv_.notify_all();
-      continue;
-    }
-    if (next < todo_.size()) {
-      std::string_view piece = todo_[next++];
-      busy_ = true;
-      lock.unlock();
-      inner_.update(piece);
-      lock.lock();
-      busy_ = false;
-      if (next == todo_.size() || reset_) {
-        if (!reset_) todo_.clear();
-        next = 0;
-        idle_cv_.notify_all();
-      }
-      continue;
-    }
-    // finish_, and every piece is hashed.
-    result_ = key_.finish(inner_);
-    inner_ = key_.begin();
-    finish_ = false;
+    std::string_view job = job_;
+    lock.unlock();
+    Sha256Digest d = key_.mac(job);
+    lock.lock();
+    result_ = d;
     done_ = true;
-    idle_cv_.notify_all();
+    cv_.notify_all();
   }
 }
 

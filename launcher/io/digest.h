@@ -9,7 +9,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <vector>
 
 namespace mcpcell {
 
@@ -57,49 +56,25 @@ class HmacSha256 {
   Sha256::State inner_{}, outer_{};
 };
 
-// One HMAC at a time on a helper thread, fed as the bytes of a big line arrive: the relay hands
-// over each piece of an unfinished line as it is read (add()), so that when the line's last bytes
-// come in only the tail is left to hash while the relay classifies and scans the whole line on its
-// own core; then it collects the result (finish()). The thread starts with the first job, so a
-// process that never hashes big lines never has it.
-//
-// Pieces are views: each must stay valid and unchanged until finish() or cancel() returns (the
-// relay's framer does not move an unfinished line while a MAC is running over it; see
-// LineFramer::pin()).
+// One HMAC at a time on a helper thread: the relay starts the hash of a big line, classifies and
+// scans the line on its own core meanwhile, then collects the result. The thread starts with the
+// first job, so a process that never hashes big lines never has it.
 class BackgroundMac {
  public:
-  explicit BackgroundMac(const HmacSha256& key) : key_(key), inner_(key.begin()) {}
+  explicit BackgroundMac(const HmacSha256& key) : key_(key) {}
   ~BackgroundMac();
-  // Starts a MAC (or continues the running one) with `piece`.
-  void add(std::string_view piece);
-  // Whether a MAC is running (add() was called since the last finish() or cancel()).
-  bool running() const { return running_; }
-  // Adds `last` (may be empty) and returns the MAC of everything added.
-  Sha256Digest finish(std::string_view last);
-  // Drops the running MAC (its line turned out oversize or was cut off by the end of stream).
-  void cancel();
-  // Waits until every piece handed over is hashed, so the bytes under them may move.
-  void drain();
-
-  // One whole piece at once: add(data) + finish({}).
-  void start(std::string_view data) { add(data); }
-  Sha256Digest wait() { return finish({}); }
+  // `data` must stay valid and unchanged until wait() returns.
+  void start(std::string_view data);
+  Sha256Digest wait();
 
  private:
   void loop();
 
   const HmacSha256& key_;
   std::mutex mu_;
-  std::condition_variable cv_, idle_cv_;
-  // Pieces handed over and not yet hashed; the thread hashes them in order.
-  std::vector<std::string_view> todo_;
-  bool busy_ = false;    // the thread is hashing a piece outside the lock
-  bool finish_ = false;  // after the pieces: finish the MAC into result_
-  bool done_ = false;    // result_ is ready
-  bool reset_ = false;   // drop the running MAC
-  bool stop_ = false;
-  bool running_ = false;  // relay side: a MAC is running
-  Sha256 inner_;          // the thread's running inner hash
+  std::condition_variable cv_;
+  std::string_view job_;
+  bool pending_ = false, done_ = false, stop_ = false;
   Sha256Digest result_{};
   std::thread thread_;
 };

@@ -90,41 +90,6 @@ TEST(Digest, HmacInPiecesEqualsHmacOfTheWhole) {
   EXPECT_EQ(ours("key", data), openssl_hmac("key", data));
 }
 
-TEST(Digest, BackgroundMacHashesPiecesAddedAsTheyArrive) {
-  HmacSha256 h("another key");
-  BackgroundMac bg(h);
-  std::string data(1u << 20, 'a');
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
-  std::string_view v(data);
-  // The relay's pattern: pieces of an unfinished line, then the tail when its newline arrives;
-  // the helper is reused line after line.
-  for (int round = 0; round < 3; ++round) {
-    bg.add(v.substr(0, 100000));
-    bg.add(v.substr(100000, 400000));
-    EXPECT_TRUE(bg.running());
-    bg.drain();  // every piece so far is hashed: the bytes under them may move now
-    Sha256Digest d = bg.finish(v.substr(500000));
-    EXPECT_FALSE(bg.running());
-    EXPECT_EQ(d, h.mac(data)) << round;
-  }
-  // One piece at once, as for a line that arrived in one read.
-  bg.start(v.substr(0, 70000));
-  EXPECT_EQ(bg.wait(), h.mac(v.substr(0, 70000)));
-}
-
-TEST(Digest, CancelledBackgroundMacLeavesNoTraceInTheNext) {
-  HmacSha256 h("k");
-  BackgroundMac bg(h);
-  std::string junk(3u << 20, 'j'), line(200000, 'l');
-  for (int i = 0; i < 20; ++i) {
-    bg.add(junk);  // an oversize line, dropped while (or before) the helper hashes it
-    bg.cancel();
-    EXPECT_FALSE(bg.running());
-    bg.add(std::string_view(line).substr(0, 1000));
-    EXPECT_EQ(bg.finish(std::string_view(line).substr(1000)), h.mac(line)) << i;
-  }
-}
-
 TEST(Digest, TimestampIsRfc3339WithMicroseconds) {
   // The cached date part must agree with strftime, also across second boundaries.
   std::regex shape(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
