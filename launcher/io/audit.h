@@ -4,6 +4,7 @@
 // AuditFile in audit_file.h.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -44,6 +45,8 @@ class AuditLog {
   const HmacSha256& hmac() const { return *hmac_; }
   // Blocks until every record queued so far is on disk.
   void flush();
+  // How often queuing a record had to wake the writer thread (for tests and diagnostics).
+  uint64_t writer_wakeups() const { return wakeups_; }
 
   const std::filesystem::path& path() const { return path_; }
 
@@ -80,6 +83,7 @@ class AuditLog {
   bool stop_ = false;
   bool writer_idle_ = false;   // the writer sleeps on an empty queue and needs a wake-up
   uint64_t flush_wanted_ = 0;  // flush() waits for this many records
+  std::atomic<uint64_t> wakeups_{0};
   std::thread writer_;
 };
 

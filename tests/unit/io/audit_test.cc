@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -117,6 +118,28 @@ TEST(AuditLog, EveryMessageRecordCarriesTheKeyedHashOfItsLine) {
   std::vector<nlohmann::json> recs = read_records(dir.path / "audit.jsonl");
   ASSERT_EQ(recs.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(recs[i]["hash"], want[i]) << i;
+}
+
+TEST(AuditLog, SteadyTrafficDoesNotWakeTheWriterForEveryBatch) {
+  // One record every 200 us for 300 ms: about 150 batches of 2 ms. The writer finds them on its
+  // own while they keep coming; the relay wakes it only after a quiet spell (here: at the start).
+  TempDir dir;
+  Status st;
+  auto log = AuditLog::open(dir.path, "s", "x", &st);
+  ASSERT_TRUE(log) << st.message();
+  MessageInfo info;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  int n = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    log->message(Direction::c2s, info, R"({"jsonrpc":"2.0","method":"a"})", "forwarded");
+    ++n;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_GT(n, 300);
+  EXPECT_LE(log->writer_wakeups(), 10u) << n << " records";
+  log->flush();
+  log.reset();
+  EXPECT_EQ(read_records(dir.path / "audit.jsonl").size(), static_cast<size_t>(n));
 }
 
 }  // namespace
