@@ -293,7 +293,7 @@ void run_throughput(const Options& o, Child& c, LineReader& in) {
   long total = o.warmup + o.count, sent = 0, received = 0;
   size_t write_off = 0;  // progress within the request being written
   size_t expect = 0;
-  Clock::time_point start{};
+  Clock::time_point start = Clock::now();  // reset when the warm-up ends (if there is one)
   TaskCost cost0 = read_task_cost(c.pid);
   while (received < total) {
     bool want_write = sent < total && sent - received < o.window;
