@@ -1,5 +1,6 @@
 // The audit trail: one JSON object per line in $XDG_STATE_HOME/mcpcell/audit.jsonl (SPEC "Audit
-// records"). The relay thread only enqueues; a writer thread formats, hashes and appends, so a slow
+// records"). The relay thread renders a record's text and queues it (with a copy of a small line,
+// which the writer hashes); a writer thread adds keyed hashes and the chain and appends, so a slow
 // disk never stalls the relay. The file side (hash chain, locking, rotation, checkpoints) is
 // AuditFile in audit_file.h.
 #pragma once
