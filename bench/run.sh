@@ -73,7 +73,10 @@ if [ -x "$NODE22" ] && [ -f "$INSPECTOR" ] && [ -f "$EVERYTHING" ]; then
   for r in $(seq "$ROUNDS"); do
     insp node "$EVERYTHING" >>"$RAW/insp_direct.jsonl"
     insp sh -c "tee /dev/null | node '$EVERYTHING' | tee /dev/null" >>"$RAW/insp_tee.jsonl"
-    insp "${RELAY[@]}" node "$EVERYTHING" >>"$RAW/insp_mcpcell.jsonl"
+    # The Inspector starts its server with a minimal environment (no XDG_*): pass the private
+    # state dir on, or mcpcell would record into the user's own audit trail.
+    insp env XDG_STATE_HOME="$XDG_STATE_HOME" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" "${RELAY[@]}" \
+      node "$EVERYTHING" >>"$RAW/insp_mcpcell.jsonl"
   done
 else
   say "Inspector v2 or server-everything missing (run scripts/setup.sh): skipping the real-client run"
@@ -111,6 +114,12 @@ if R["insp_direct"]:
     s["inspector_ratio"] = s["inspector_calls_s"]["mcpcell"] / s["inspector_calls_s"]["direct"]
     s["inspector_tee_ratio"] = s["inspector_calls_s"]["tee"] / s["inspector_calls_s"]["direct"]
     s["inspector_errors"] = sum(r.get("errors", 0) for k in ["direct", "tee", "mcpcell"] for r in R["insp_" + k])
+# mcpcell's own CPU (all its threads, from schedstat) and context switches, measured by the load
+# client over the measured part of each run.
+s["mcpcell_cpu_us"] = {"per_round_trip_16b": med(R["lat_mcpcell"], "child_cpu_us_per_msg"),
+                       "per_1mib_round_trip": med(R["tp_mcpcell"], "child_cpu_us_per_msg")}
+s["mcpcell_csw_per_round_trip_16b"] = (med(R["lat_mcpcell"], "child_vcsw_per_msg") or 0) + \
+    (med(R["lat_mcpcell"], "child_ivcsw_per_msg") or 0)
 s["mcpcell_hwm_kb"] = {"latency": max(r["child_hwm_kb"] for r in R["lat_mcpcell"]),
                        "throughput_1mib": max(r["child_hwm_kb"] for r in R["tp_mcpcell"])}
 s["mcpcell_private_kb"] = {"latency": max(r.get("child_private_kb", 0) for r in R["lat_mcpcell"]),
@@ -148,6 +157,11 @@ u = s["mcpcell_private_kb"]
 print(f"mcpcell private memory (USS, not shared with other processes): {u['latency']/1024:.1f} MiB (small messages), {u['throughput_1mib']/1024:.1f} MiB (1 MiB lines)")
 print(f"mcpcell VmHWM: {h['latency']/1024:.1f} MiB (small messages), {h['throughput_1mib']/1024:.1f} MiB (1 MiB lines)"
       f" (target <= 10 MB: {ok(0, max(h.values()) <= 10000)})")
+c = s["mcpcell_cpu_us"]
+if c["per_round_trip_16b"] is not None:
+    print(f"mcpcell CPU (all threads): {c['per_round_trip_16b']:.1f} us and "
+          f"{s['mcpcell_csw_per_round_trip_16b']:.2f} context switches per 16-byte round trip, "
+          f"{c['per_1mib_round_trip']:.0f} us per 1 MiB round trip")
 if "mcpcell_per_round_trip" in s:
     p = s["mcpcell_per_round_trip"]
     ins = f"{p['instructions']:.0f} instructions" if p["instructions"] else "instructions not countable here"

@@ -13,6 +13,7 @@
 // Before closing the child's stdin it reads the child's VmHWM from /proc, which is how bench/run.sh
 // measures mcpcell's peak resident memory while relaying (the child is mcpcell in those runs).
 // Output: one JSON object on stdout.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -183,6 +184,49 @@ long read_hwm_kb(pid_t pid) {
   return -1;
 }
 
+// CPU time (ns, from schedstat) and context switches of every thread of `pid`, summed: what the
+// relay costs per message is the difference between two readings divided by the messages between.
+struct TaskCost {
+  double cpu_ns = 0;
+  long voluntary = 0, involuntary = 0;
+};
+TaskCost read_task_cost(pid_t pid) {
+  TaskCost c;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return c;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string t = dir + "/" + e->d_name;
+    std::ifstream ss(t + "/schedstat");
+    double ns = 0;
+    if (ss >> ns) c.cpu_ns += ns;
+    std::ifstream st(t + "/status");
+    std::string line;
+    while (std::getline(st, line)) {
+      if (line.starts_with("voluntary_ctxt_switches:"))
+        c.voluntary += std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
+      else if (line.starts_with("nonvoluntary_ctxt_switches:"))
+        c.involuntary += std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
+    }
+  }
+  ::closedir(d);
+  return c;
+}
+
+// The child's cost per message over the measured part, as JSON fields.
+std::string cost_fields(const TaskCost& a, const TaskCost& b, long messages) {
+  char buf[160];
+  double n = static_cast<double>(messages);
+  std::snprintf(buf, sizeof buf,
+                ",\"child_cpu_us_per_msg\":%.2f,\"child_vcsw_per_msg\":%.3f,"
+                "\"child_ivcsw_per_msg\":%.3f",
+                (b.cpu_ns - a.cpu_ns) / 1000.0 / n,
+                static_cast<double>(b.voluntary - a.voluntary) / n,
+                static_cast<double>(b.involuntary - a.involuntary) / n);
+  return buf;
+}
+
 // Private memory (USS: pages only this process maps) from smaps_rollup. VmHWM also counts the
 // shared libraries' pages, which every mcpcell on the machine shares with every other process.
 long read_private_kb(pid_t pid) {
@@ -218,7 +262,9 @@ void run_latency(const Options& o, Child& c, LineReader& in) {
   std::vector<double> us;
   us.reserve(static_cast<size_t>(o.count));
   size_t expect = 0;
+  TaskCost cost0 = read_task_cost(c.pid);
   for (long i = 0; i < o.warmup + o.count; ++i) {
+    if (i == o.warmup) cost0 = read_task_cost(c.pid);
     req.set_id(i + 1);
     auto t0 = Clock::now();
     write_all(c.in, req.bytes);
@@ -231,11 +277,13 @@ void run_latency(const Options& o, Child& c, LineReader& in) {
   double sum = 0;
   for (double x : us) sum += x;
   double mean = sum / static_cast<double>(us.size());
+  std::string cost = cost_fields(cost0, read_task_cost(c.pid), o.count);
   double p50 = percentile(us, 0.50), p99 = percentile(us, 0.99), p999 = percentile(us, 0.999);
   std::printf(
       "{\"mode\":\"latency\",\"size\":%zu,\"count\":%ld,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-      "\"p999_us\":%.2f,\"mean_us\":%.2f,\"child_hwm_kb\":%ld,\"child_private_kb\":%ld}\n",
-      o.size, o.count, p50, p99, p999, mean, read_hwm_kb(c.pid), read_private_kb(c.pid));
+      "\"p999_us\":%.2f,\"mean_us\":%.2f,\"child_hwm_kb\":%ld,\"child_private_kb\":%ld%s}\n",
+      o.size, o.count, p50, p99, p999, mean, read_hwm_kb(c.pid), read_private_kb(c.pid),
+      cost.c_str());
 }
 
 void run_throughput(const Options& o, Child& c, LineReader& in) {
@@ -245,7 +293,8 @@ void run_throughput(const Options& o, Child& c, LineReader& in) {
   long total = o.warmup + o.count, sent = 0, received = 0;
   size_t write_off = 0;  // progress within the request being written
   size_t expect = 0;
-  Clock::time_point start{};
+  Clock::time_point start = Clock::now();  // reset when the warm-up ends (if there is one)
+  TaskCost cost0 = read_task_cost(c.pid);
   while (received < total) {
     bool want_write = sent < total && sent - received < o.window;
     pollfd fds[2] = {{c.out, POLLIN, 0}, {c.in, static_cast<short>(want_write ? POLLOUT : 0), 0}};
@@ -272,20 +321,24 @@ void run_throughput(const Options& o, Child& c, LineReader& in) {
         while (in.next(&line)) {
           if (expect == 0) expect = line.size();
           if (line.size() != expect) die("unexpected reply: " + std::string(line.substr(0, 200)));
-          if (++received == o.warmup) start = Clock::now();
+          if (++received == o.warmup) {
+            start = Clock::now();
+            cost0 = read_task_cost(c.pid);
+          }
         }
         if (n < 0) break;
       }
     }
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  std::string cost = cost_fields(cost0, read_task_cost(c.pid), o.count);
   double mib = static_cast<double>(o.count) * static_cast<double>(o.size) / (1 << 20);
   std::printf(
       "{\"mode\":\"throughput\",\"payload\":\"%s\",\"size\":%zu,\"count\":%ld,\"window\":%d,"
       "\"seconds\":%.4f,\"calls_per_s\":%.1f,\"mib_per_s\":%.1f,\"child_hwm_kb\":%ld,"
-      "\"child_private_kb\":%ld}\n",
+      "\"child_private_kb\":%ld%s}\n",
       o.payload.c_str(), o.size, o.count, o.window, secs, static_cast<double>(o.count) / secs,
-      mib / secs, read_hwm_kb(c.pid), read_private_kb(c.pid));
+      mib / secs, read_hwm_kb(c.pid), read_private_kb(c.pid), cost.c_str());
 }
 
 Options parse(int argc, char** argv) {

@@ -1,17 +1,19 @@
 // The audit trail: one JSON object per line in $XDG_STATE_HOME/mcpcell/audit.jsonl (SPEC "Audit
-// records"). The relay thread only enqueues; a writer thread formats, hashes and appends, so a slow
+// records"). The relay thread renders a record's text and queues it (with a copy of a small line,
+// which the writer hashes); a writer thread adds keyed hashes and the chain and appends, so a slow
 // disk never stalls the relay. The file side (hash chain, locking, rotation, checkpoints) is
 // AuditFile in audit_file.h.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,35 +46,45 @@ class AuditLog {
   const HmacSha256& hmac() const { return *hmac_; }
   // Blocks until every record queued so far is on disk.
   void flush();
+  // How often queuing a record had to wake the writer thread (for tests and diagnostics).
+  uint64_t writer_wakeups() const { return wakeups_; }
 
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  struct Pending {
-    std::string head;       // `{"ts":...,"server":...,"session":...,"event":...` without the brace
-    std::string tail;       // `,"field":value...}` or "}" (pre-rendered where cheap)
-    std::string hash_data;  // when non-empty: hashed into a "hash" field by the writer
-    nlohmann::json fields;  // rendered by the writer when not null
+  // Records wait in one byte buffer: each is its rendered text (without the closing brace and the
+  // chain field) and, for lines the writer hashes, the line's bytes right after it. The buffers
+  // are swapped between the relay and the writer, so in steady state queuing a record allocates
+  // nothing (it used to take a deque node and three strings per message).
+  struct Entry {
+    size_t text_off, text_len;
+    size_t hash_off, hash_len;  // hash_len == SIZE_MAX: no "hash" field to add
   };
+  static constexpr size_t kNoHash = SIZE_MAX;
 
   AuditLog() = default;
-  void enqueue(Pending p);
+  // Appends `text` (and `hash_data`, when given) as one record.
+  void enqueue(std::string_view text, const std::string_view* hash_data);
   void writer_loop();
-  std::string head(std::string_view event) const;
+  // Starts a record: `{"ts":"...","server":...,"session":"...","event":...`.
+  void append_head(std::string& out, std::string_view event) const;
 
   std::filesystem::path path_;
   std::string server_, session_;
+  std::string head_rest_;  // `","server":...,"session":"...","event":` after the timestamp
   std::unique_ptr<HmacSha256> hmac_;  // keyed with audit.key
   std::unique_ptr<AuditFile> file_;
 
   std::mutex mu_;
   std::condition_variable cv_, drained_;
-  std::deque<Pending> queue_;
+  std::string queue_buf_;
+  std::vector<Entry> queue_;
   size_t queued_bytes_ = 0;
   uint64_t enqueued_ = 0, written_ = 0;
   bool stop_ = false;
   bool writer_idle_ = false;   // the writer sleeps on an empty queue and needs a wake-up
   uint64_t flush_wanted_ = 0;  // flush() waits for this many records
+  std::atomic<uint64_t> wakeups_{0};
   std::thread writer_;
 };
 

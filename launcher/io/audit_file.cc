@@ -142,7 +142,7 @@ Status AuditFile::learn_tail() {
   return Status::Ok();
 }
 
-Status AuditFile::append(const std::vector<std::string>& records) {
+Status AuditFile::append(const std::vector<std::string_view>& records) {
   if (records.empty()) return Status::Ok();
   ::flock(lock_fd_, LOCK_EX);
   struct Unlock {
@@ -156,24 +156,32 @@ Status AuditFile::append(const std::vector<std::string>& records) {
   if (static_cast<uint64_t>(st.st_size) != known_size_)
     if (Status s = learn_tail(); !s) return s;
 
-  size_t total = 0;
-  for (const std::string& r : records) total += r.size() + kPrevSuffix + 1;
-  std::string out;
-  out.reserve(total);
-  for (const std::string& r : records) {
+  std::string& out = out_;
+  out.clear();
+  for (std::string_view r : records) {
     size_t start = out.size();
     out += r;
     out += ",\"prev\":\"";
     out += prev_;
     out += "\"}";
-    prev_ = sha256_hex(std::string_view(out).substr(start));
+    Sha256Digest d = sha256({std::string_view(out).substr(start)});
+    prev_.resize(64);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (size_t i = 0; i < d.size(); ++i) {
+      prev_[2 * i] = kHex[d[i] >> 4];
+      prev_[2 * i + 1] = kHex[d[i] & 15];
+    }
     out += '\n';
   }
-  if (!write_all(fd_, out)) {
+  bool ok = write_all(fd_, out);
+  int err = errno;
+  size_t written = out.size();
+  if (out.capacity() > (64u << 10)) std::string().swap(out);  // after a burst, do not keep it
+  if (!ok) {
     known_size_ = UINT64_MAX;
-    return Status::Error("cannot write " + path_.string() + ": " + std::strerror(errno));
+    return Status::Error("cannot write " + path_.string() + ": " + std::strerror(err));
   }
-  known_size_ += out.size();
+  known_size_ += written;
 
   if (known_size_ >= options_.max_bytes) return rotate();
   if (now_ms() - last_checkpoint_ms_ >= 200) write_checkpoint();

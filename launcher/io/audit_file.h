@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -38,7 +39,7 @@ class AuditFile {
   Status open();
   // Appends records (each a complete JSON object without the closing brace and without "prev");
   // adds the chain field, the brace and the newline, and writes them with one write(2).
-  Status append(const std::vector<std::string>& records_without_brace);
+  Status append(const std::vector<std::string_view>& records_without_brace);
 
   const std::filesystem::path& path() const { return path_; }
 
@@ -59,6 +60,7 @@ class AuditFile {
   ino_t ino_ = 0;
   uint64_t known_size_ = UINT64_MAX;  // file size after our last write (UINT64_MAX: unknown)
   std::string prev_;
+  std::string out_;  // what one append() writes; kept to reuse its memory
   int64_t last_checkpoint_ms_ = 0;
 };
 

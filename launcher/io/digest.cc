@@ -55,7 +55,7 @@ std::string sha256_hex(std::string_view data) {
 }
 
 HmacSha256::HmacSha256(std::string_view key) {
-  std::array<unsigned char, 64> k{};
+  std::array<unsigned char, 64> k{}, ipad{}, opad{};
   if (key.size() > k.size()) {
     Sha256Digest d = sha256({key});
     std::copy(d.begin(), d.end(), k.begin());
@@ -63,17 +63,30 @@ HmacSha256::HmacSha256(std::string_view key) {
     std::copy(key.begin(), key.end(), k.begin());
   }
   for (size_t i = 0; i < k.size(); ++i) {
-    ipad_[i] = k[i] ^ 0x36;
-    opad_[i] = k[i] ^ 0x5c;
+    ipad[i] = k[i] ^ 0x36;
+    opad[i] = k[i] ^ 0x5c;
   }
-}
-
-Sha256Digest HmacSha256::mac(std::string_view data) const {
   auto view = [](const auto& a) {
     return std::string_view(reinterpret_cast<const char*>(a.data()), a.size());
   };
-  Sha256Digest inner = sha256({view(ipad_), data});
-  return sha256({view(opad_), view(inner)});
+  Sha256 in, out;
+  in.update(view(ipad));
+  out.update(view(opad));
+  inner_ = in.state();
+  outer_ = out.state();
+}
+
+Sha256Digest HmacSha256::finish(Sha256& inner) const {
+  Sha256Digest d = inner.final();
+  Sha256 outer(outer_);
+  outer.update(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  return outer.final();
+}
+
+Sha256Digest HmacSha256::mac(std::string_view data) const {
+  Sha256 inner(inner_);
+  inner.update(data);
+  return finish(inner);
 }
 
 BackgroundMac::~BackgroundMac() {

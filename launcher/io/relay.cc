@@ -41,6 +41,7 @@ constexpr size_t kMaxParamsKept = 4096;
 constexpr int kPipeSize =
     1 << 20;  // default pipes hold 64 KiB: a 1 MiB line took 16 reads and wakeups
 constexpr size_t kCorkMax = 16u << 10;           // lines at least this big are written on their own
+constexpr size_t kCorkKeep = 64u << 10;          // a cork buffer this big is kept between reads
 constexpr size_t kHashInBackground = 64u << 10;  // lines this big are hashed on the second core
 constexpr auto kLendFor = std::chrono::milliseconds(20);  // see unlend()
 // After the server is gone: how long its output may take to drain, and then the client's.
@@ -99,6 +100,13 @@ struct Pending {
   std::string method;
   std::string params;
 };
+
+// Lets the pending maps be searched with the id's view, without building a string per response.
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using PendingMap = std::unordered_map<std::string, Pending, IdHash, std::equal_to<>>;
 
 }  // namespace
 
@@ -182,7 +190,7 @@ class Relay::Impl : public FilterContext {
   std::string err_buf_;
   std::unique_ptr<BackgroundMac> line_mac_;
 
-  std::unordered_map<std::string, Pending> pending_[2];  // by Direction of the request
+  PendingMap pending_[2];  // by Direction of the request
 
   bool child_exited_ = false;
   int exit_status_ = 0;
@@ -317,7 +325,7 @@ void Relay::Impl::correlate(Message& m) {
   } else if (info.is_response()) {
     // A response travels opposite to its request.
     auto& map = pending_[static_cast<int>(reverse(m.dir()))];
-    auto it = map.find(std::string(info.id));
+    auto it = map.find(info.id);
     if (it != map.end()) {
       m.request_method = std::move(it->second.method);
       m.request_params = std::move(it->second.params);
@@ -406,7 +414,7 @@ void Relay::Impl::on_invalid(Direction dir, std::string_view line, const Message
     log_line("mcpcell: " + what + ": " + shown + (line.size() > 200 ? "..." : ""));
     // If it answered a client request, the client must not wait forever.
     if (!id.empty()) {
-      auto it = pending_[static_cast<int>(Direction::c2s)].find(std::string(id));
+      auto it = pending_[static_cast<int>(Direction::c2s)].find(id);
       if (it != pending_[static_cast<int>(Direction::c2s)].end()) {
         pending_[static_cast<int>(Direction::c2s)].erase(it);
         send(Direction::s2c, make_error_response(id, rpc_code::parse_error,
@@ -436,7 +444,7 @@ void Relay::Impl::on_oversize(Direction dir, std::string_view prefix, size_t siz
   // A response to a request of the other side: answer that side in its place. Otherwise it was a
   // request: answer its sender.
   auto& theirs = pending_[static_cast<int>(reverse(dir))];
-  auto it = theirs.find(std::string(id));
+  auto it = theirs.find(id);
   if (it != theirs.end() && !has_method) {
     theirs.erase(it);
     send(reverse(dir) == Direction::c2s ? Direction::s2c : Direction::c2s,
@@ -539,10 +547,32 @@ void Relay::Impl::uncork(Sink& s) {
     s.cork.clear();
     return;
   }
-  s.bytes += s.cork.size();
-  s.queue.push_back(Chunk{std::move(s.cork), {}});
-  s.cork = std::string();
-  flush(s);
+  if (!s.empty()) {
+    s.bytes += s.cork.size();
+    s.queue.push_back(Chunk{std::move(s.cork), {}});
+    s.cork = std::string();
+    flush(s);
+    return;
+  }
+  // Nothing queued (the usual case): write straight from the cork, which keeps its memory for the
+  // next read's lines; only what the fd does not take is copied into the queue.
+  size_t done = 0;
+  while (done < s.cork.size()) {
+    ssize_t n = ::write(s.fd, s.cork.data() + done, s.cork.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0) {
+      s.broken = true;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (!s.broken && done < s.cork.size()) {
+    s.bytes += s.cork.size() - done;
+    s.queue.push_back(Chunk{s.cork.substr(done), {}});
+  }
+  s.cork.clear();
+  if (s.cork.capacity() > kCorkKeep) std::string().swap(s.cork);
 }
 
 void Relay::Impl::flush(Sink& s) {

@@ -4,7 +4,8 @@
 // session. Set MCPCELL_TEST_SANDBOX=1 to run the same suite sandboxed.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { ECHO, peers, tempHome, wrap } from './lib/env.mjs';
 import { LineClient, killAll } from './lib/linejson.mjs';
@@ -199,6 +200,37 @@ describe('raw traffic through mcpcell', () => {
     await c.exit();
     const over = events(readAudit(t.auditPath), 'message.oversize');
     assert.ok(over.some((r) => r.dir === 'c2s' && r.bytes > 10000));
+  });
+
+  test('big lines that arrive in pieces are recorded with the keyed hash of the whole line', async () => {
+    // Big lines are hashed on a helper thread (and small ones by the audit writer): each record
+    // must carry the keyed hash of exactly the bytes forwarded, also around a dropped oversize line.
+    const c = new LineClient(wrap(['cat'], { extra: ['--quiet', '--max-line-bytes', '3000000'] }), { env: t.env });
+    const line = (id, n) => JSON.stringify({ jsonrpc: '2.0', id, method: 'x/big', params: { d: 'x'.repeat(n).replace(/x{7}/g, (m, i) => String(i % 9973).padEnd(7, 'y')) } });
+    const sendSlowly = async (s) => {
+      const b = Buffer.from(s + '\n');
+      for (let i = 0; i < b.length; i += 100000) {
+        c.send(b.subarray(i, i + 100000), { raw: true });
+        await new Promise((r) => setTimeout(r, 5));  // separate reads on mcpcell's side
+      }
+    };
+    const big1 = line('a', 1_500_000), over = line('o', 3_500_000), big2 = line('b', 2_000_000);
+    await sendSlowly(big1);
+    await sendSlowly(over);
+    await sendSlowly(big2);
+    await c.waitFor((x) => x && x.id === 'b' && x.method === 'x/big', { timeoutMs: 30000 });
+    const byId = Object.fromEntries(c.lines.map((l) => [JSON.parse(l).id, l]));
+    assert.deepEqual(Object.keys(byId).sort(), ['a', 'b', 'o']);
+    assert.equal(JSON.parse(byId.o).error?.code, -32001);  // never forwarded, answered instead
+    assert.equal(byId.a, big1);
+    assert.equal(byId.b, big2);
+    c.closeStdin();
+    assert.equal((await c.exit()).code, 0);
+    const key = readFileSync(join(t.stateDir, 'audit.key'), 'utf8');
+    const fp = (s) => createHmac('sha256', key).update(s).digest('hex').slice(0, 32);
+    const recs = events(readAudit(t.auditPath), 'message').filter((r) => r.method === 'x/big');
+    const seen = recs.map((r) => `${r.dir} ${r.id} ${r.hash}`).sort();
+    assert.deepEqual(seen, [`c2s a ${fp(big1)}`, `c2s b ${fp(big2)}`, `s2c a ${fp(big1)}`, `s2c b ${fp(big2)}`].sort());
   });
 
   test('an oversize response from the server becomes an error for the waiting client', async () => {

@@ -357,6 +357,23 @@ TEST(JsonRpc, AppendJsonStringRoundTripsEveryByteBelow0x80) {
   EXPECT_EQ(j.get<std::string>(), all);
 }
 
+TEST(JsonRpc, AppendJsonStringCopiesRunsBetweenEscapesExactly) {
+  // Plain runs are copied in one piece: what sits before, between and after escapes must survive.
+  std::string out = "x";
+  append_json_string(out,
+                     "\"ab\\cd\ne\x7f\xc3\xa9"
+                     "f\t");
+  EXPECT_EQ(out,
+            "x\"\\\"ab\\\\cd\\ne\\u007f\xc3\xa9"
+            "f\\t\"");
+  out.clear();
+  append_json_string(out, "");
+  EXPECT_EQ(out, "\"\"");
+  out.clear();
+  append_json_string(out, "plain text only");
+  EXPECT_EQ(out, "\"plain text only\"");
+}
+
 TEST(JsonRpc, KindNames) {
   EXPECT_STREQ(to_string(MessageKind::request), "request");
   EXPECT_STREQ(to_string(MessageKind::batch), "batch");

@@ -77,6 +77,19 @@ TEST(Digest, ThreadsShareOneKeyWithoutInterference) {
   for (int b : bad) EXPECT_EQ(b, 0);
 }
 
+TEST(Digest, HmacInPiecesEqualsHmacOfTheWhole) {
+  HmacSha256 h("key");
+  std::string data(200000, 'x');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31);
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{65536}, data.size()}) {
+    Sha256 inner = h.begin();
+    inner.update(std::string_view(data).substr(0, cut));
+    inner.update(std::string_view(data).substr(cut));
+    EXPECT_EQ(h.finish(inner), h.mac(data)) << cut;
+  }
+  EXPECT_EQ(ours("key", data), openssl_hmac("key", data));
+}
+
 TEST(Digest, TimestampIsRfc3339WithMicroseconds) {
   // The cached date part must agree with strftime, also across second boundaries.
   std::regex shape(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
