@@ -48,8 +48,7 @@ AuditFile::AuditFile(fs::path dir, AuditFileOptions options)
       lock_path_(dir_ / "audit.lock"),
       checkpoint_path_(dir_ / "audit.checkpoint"),
       options_(options),
-      // The first checkpoint comes 200 ms in (or at the end): a short session writes (and fsyncs)
-      // one, not two.
+      // The first checkpoint comes 200 ms in (or at the end): a short session writes one, not two.
       last_checkpoint_ms_(now_ms()) {}
 
 AuditFile::~AuditFile() {
@@ -221,7 +220,10 @@ void AuditFile::prune() {
 void AuditFile::write_checkpoint() {
   nlohmann::json cp = {
       {"file", path_.filename().string()}, {"offset", known_size_}, {"last", prev_}};
-  write_file_atomic(checkpoint_path_, cp.dump() + "\n");
+  // Not fsync'd: the log it describes is not either, and a checkpoint on disk ahead of its log
+  // would make an honest trail look cut off after a crash. It costs the relay's audit writer no
+  // disk wait every 200 ms, nor the session's end one.
+  write_file_atomic(checkpoint_path_, cp.dump() + "\n", /*durable=*/false);
   last_checkpoint_ms_ = now_ms();
 }
 

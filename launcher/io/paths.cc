@@ -52,7 +52,7 @@ Status ensure_private_dir(const fs::path& dir) {
   return Status::Ok();
 }
 
-Status write_file_atomic(const fs::path& path, std::string_view data) {
+Status write_file_atomic(const fs::path& path, std::string_view data, bool durable) {
   std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + random_hex(4);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Error("cannot write " + tmp + ": " + std::strerror(errno));
@@ -68,7 +68,7 @@ Status write_file_atomic(const fs::path& path, std::string_view data) {
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return Status::Error("cannot flush " + tmp + ": " + std::strerror(errno));
   }

@@ -18,8 +18,11 @@ std::filesystem::path config_dir();  // $XDG_CONFIG_HOME/mcpcell or ~/.config/mc
 // Creates `dir` and missing parents; the final directory gets mode 0700 (tightened if it exists).
 Status ensure_private_dir(const std::filesystem::path& dir);
 
-// Writes `data` to `path` atomically (temp file, fsync, rename) with mode 0600.
-Status write_file_atomic(const std::filesystem::path& path, std::string_view data);
+// Writes `data` to `path` atomically (temp file, fsync, rename) with mode 0600. Without `durable`
+// the fsync is skipped: the replacement stays atomic, and the file reaches the disk when the
+// filesystem commits, in order with the writes made before it.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                         bool durable = true);
 
 // Reads a whole file; returns false when it cannot be read.
 bool read_file(const std::filesystem::path& path, std::string* out);
