@@ -29,6 +29,15 @@ inline std::string literal(const std::string& s) {
   return out + "\"";
 }
 
+// The whole file at `path`; false when it cannot be read.
+inline bool read_text(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return static_cast<bool>(in);
+}
+
 // `{"a", "b"}`: an initializer list of literals.
 inline std::string literals(const std::vector<std::string>& v) {
   std::string out = "{";
@@ -40,11 +49,8 @@ inline std::string literals(const std::vector<std::string>& v) {
 // does not rebuild what depends on it. Returns false (and says why on stderr) when it cannot write.
 inline bool write_if_changed(const std::string& tool, const std::string& path,
                              const std::string& body) {
-  std::ifstream old(path, std::ios::binary);
-  std::stringstream prev;
-  prev << old.rdbuf();
-  if (old && prev.str() == body) return true;
-  old.close();
+  std::string prev;
+  if (read_text(path, &prev) && prev == body) return true;
   // Through a temporary file and a rename: an interrupted build leaves no half-written source that
   // looks up to date.
   std::string tmp = path + ".tmp";

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,12 +40,10 @@ int main(int argc, char** argv) {
       "  static const std::vector<BuiltinMatch> kMatches = {\n";
   for (const std::string& name : names) {
     fs::path file = src / (name + ".json");
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
+    std::string text, error = file.string() + ": cannot read the file";
     Profile p;
-    std::string error;
-    if (!in || !mcpcell::profiles::parse_profile(text.str(), name, file.string(), &p, &error)) {
+    if (!mcpcell::generated::read_text(file.string(), &text) ||
+        !mcpcell::profiles::parse_profile(text, name, file.string(), &p, &error)) {
       std::fprintf(stderr, "mcpcell-profile-index: %s\n", error.c_str());
       return 1;
     }

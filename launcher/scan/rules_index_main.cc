@@ -3,8 +3,6 @@
 // defines builtin_rules() as the parsed RuleBook in C++ literals. A start then parses no JSON,
 // and a broken rule file fails the build.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,10 +32,10 @@ int main(int argc, char** argv) {
   }
   RuleBook book;
   for (int i = 2; i < argc; ++i) {
-    std::ifstream in(argv[i], std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    Status s = in ? parse_rule_file(text.str(), &book) : Status::Error("cannot read the file");
+    std::string text;
+    Status s = mcpcell::generated::read_text(argv[i], &text)
+                   ? parse_rule_file(text, &book)
+                   : Status::Error("cannot read the file");
     if (!s) {
       std::fprintf(stderr, "mcpcell-rules-index: %s: %s\n", argv[i], s.message().c_str());
       return 1;
