@@ -44,6 +44,17 @@ class ChildSteps {
   int fd_;
 };
 
+// What the sandbox's init reports over the same socket once the server runs: kStarted after the
+// server's exec (vfork returned), then kExited with the server's wait status when it ends. The size
+// tells these apart from a StepFailure and from the listener fd's one-byte message.
+struct InitNote {
+  static constexpr char kStarted = 'S';
+  static constexpr char kExited = 'X';
+  char tag;
+  int32_t value;
+};
+static_assert(sizeof(InitNote) != sizeof(StepFailure) && sizeof(InitNote) != 1);
+
 struct ChildReport {
   bool ok = true;
   std::string step;

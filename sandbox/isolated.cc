@@ -17,8 +17,10 @@
 //   to mcpcell over SCM_RIGHTS).
 // The child is then the sandbox's pid 1: it forks the server, reaps zombies, forwards signals, and
 // exits with the server's status, which takes every other process of the namespace with it. A
-// SOCK_SEQPACKET pair carries the listener fd and, on failure, the name of the step and errno; it
-// closes on the server's successful exec.
+// SOCK_SEQPACKET pair carries the listener fd and, on failure, the name of the step and errno; once
+// the server has exec'd, init says so on it, and later tells mcpcell the server's status before it
+// exits: tearing the namespaces down takes init's exit about half a millisecond, which mcpcell
+// spends finishing the session instead of waiting.
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -339,6 +341,12 @@ int send_fd(int sock, int fd) {
   return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
 }
 
+void send_note(int sock, char tag, int value) {
+  InitNote note{tag, value};
+  ssize_t n = ::send(sock, &note, sizeof note, MSG_NOSIGNAL);  // mcpcell gone: nothing to tell
+  (void)n;
+}
+
 [[noreturn]] void run_init(ChildPlan& plan, ChildSteps& steps) {
   sigset_t watched, old;
   sigemptyset(&watched);
@@ -361,7 +369,8 @@ int send_fd(int sock, int fd) {
     ::execve(plan.exe.c_str(), plan.argv.data(), plan.envp.data());
     steps.fail("exec", errno);
   }
-  ::close(plan.sock);  // the server's copy closes on exec: that is the parent's "started"
+  // vfork returns once the server has exec'd (or reported its failure and exited).
+  send_note(plan.sock, InitNote::kStarted, 0);
   for (;;) {
     siginfo_t si;
     int sig = ::sigwaitinfo(&watched, &si);
@@ -374,6 +383,7 @@ int send_fd(int sock, int fd) {
     pid_t w;
     while ((w = ::waitpid(-1, &status, WNOHANG)) > 0) {
       if (w != server) continue;  // an orphan: reaped, nothing else to do
+      send_note(plan.sock, InitNote::kExited, status);
       // Leaving takes every other process of the namespace with us (SIGKILL from the kernel).
       ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
@@ -992,8 +1002,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
 
   if (meanwhile) meanwhile();
 
-  // Read the child's report: the seccomp listener, then EOF when the server has exec'd, or a
-  // StepFailure.
+  // Read the child's report: the seccomp listener, then init's note that the server has exec'd, or
+  // a StepFailure. EOF means init died (killed with mcpcell's tree): the relay sees its exit.
   int notify_fd = -1;
   ChildReport rep;
   for (;;) {
@@ -1008,6 +1018,12 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
     ssize_t n = ::recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
+    if (static_cast<size_t>(n) == sizeof(InitNote)) {
+      InitNote note;
+      std::memcpy(&note, data, sizeof note);
+      if (note.tag == InitNote::kStarted) break;
+      continue;
+    }
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
         std::memcpy(&notify_fd, CMSG_DATA(c), sizeof notify_fd);
@@ -1020,8 +1036,8 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
       rep.err = sf.err;
     }
   }
-  ::close(sv[0]);
   if (!rep.ok) {
+    ::close(sv[0]);
     if (notify_fd >= 0) ::close(notify_fd);
     int status;
     ::waitpid(static_cast<pid_t>(pid), &status, 0);
@@ -1043,6 +1059,7 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   r.child.pid = static_cast<pid_t>(pid);
   r.child.pidfd = pidfd;
   r.child.notify_fd = notify_fd;
+  r.child.status_fd = sv[0];
   r.child.info = std::move(info);
   return r;
 }

@@ -58,6 +58,7 @@ struct Child {
   pid_t pid = -1;       // the process mcpcell waits for (the sandbox init, or the server itself)
   int pidfd = -1;       // pidfd of `pid` (pollable: readable when it exits)
   int notify_fd = -1;   // seccomp user-notification listener, or -1
+  int status_fd = -1;   // init's InitNote with the server's wait status (isolated only), or -1
   nlohmann::json info;  // what isolation is in force, for session.start's "sandbox" field
 };
 
@@ -77,6 +78,15 @@ std::filesystem::path resolve_command(const std::string& name, int* exit_code, s
 // overlaps the child's; it does not run when the child could not be created.
 SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, const Stdio& stdio,
                   const std::function<void()>& meanwhile = {});
+
+// Decodes a note read from `status_fd`: true and the server's wait status when it says the server
+// exited.
+bool read_exit_note(int status_fd, int* wait_status);
+
+// Waits (at most timeout_ms) until `child` is gone, and reaps it. After an exit note the sandbox's
+// init is still tearing down its namespaces; mcpcell finishes the session meanwhile and waits here
+// last, so that nothing of the sandbox outlives mcpcell.
+void reap(const Child& child, int timeout_ms);
 
 // Sends `sig` to every process of the server: the whole pid namespace when isolated, else the
 // server's process group and every descendant reparented to mcpcell (a child subreaper).

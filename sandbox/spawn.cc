@@ -2,8 +2,10 @@
 // resolution, exec-error reporting through a close-on-exec pipe, and killing the whole tree.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -100,6 +102,29 @@ std::vector<pid_t> children_of(pid_t parent) {
 }
 
 }  // namespace
+
+bool read_exit_note(int status_fd, int* wait_status) {
+  InitNote note{};
+  ssize_t n = ::recv(status_fd, &note, sizeof note, MSG_DONTWAIT);
+  if (n != static_cast<ssize_t>(sizeof note) || note.tag != InitNote::kExited) return false;
+  *wait_status = note.value;
+  return true;
+}
+
+void reap(const Child& child, int timeout_ms) {
+  if (child.pid <= 0) return;
+  // Bounded: a process stuck in the kernel after SIGKILL must not keep mcpcell alive.
+  if (child.pidfd >= 0) {
+    pollfd p{child.pidfd, POLLIN, 0};
+    while (::poll(&p, 1, timeout_ms) < 0 && errno == EINTR) {
+    }
+  }
+  siginfo_t info{};
+  if (child.pidfd >= 0)
+    ::waitid(P_PIDFD, static_cast<id_t>(child.pidfd), &info, WEXITED | WNOHANG);
+  else
+    ::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOHANG);
+}
 
 void signal_tree(const Child& child, int sig) {
   if (child.pid <= 0) return;

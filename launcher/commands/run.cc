@@ -306,7 +306,9 @@ int cmd_run(const Args& args) {
                 ServerPipes{pipes.server_in[1], pipes.server_out[0], pipes.server_err[0]}, &reason);
   network.stop();
   audit->event("session.end", {{"exit", exit_code}, {"reason", reason}});
-  audit->flush();
+  // While the audit writer writes the last records, the sandbox's init finishes tearing down its
+  // namespaces; the log's destructor then drains the queue and writes the checkpoint.
+  sandbox::reap(spawned.child, 1000);
   return exit_code;
 }
 

@@ -56,7 +56,8 @@ enum Tag : uint64_t {
   kServerErr,
   kSignal,
   kPidfd,
-  kNotify
+  kNotify,
+  kStatus
 };
 
 // What an output stream did not take yet: a copy, or a line (with its '\n') still in the buffer of
@@ -168,6 +169,8 @@ class Relay::Impl : public FilterContext {
   void on_client_eof(const char* why);
   void on_signal();
   void on_child_exit();
+  void on_exit_note();
+  void server_exited(int wait_status);
   void on_notify();
   void reap_orphans();
   void update_backpressure();
@@ -192,7 +195,8 @@ class Relay::Impl : public FilterContext {
 
   PendingMap pending_[2];  // by Direction of the request
 
-  bool child_exited_ = false;
+  bool child_exited_ = false;  // the server's status is known
+  bool child_reaped_ = false;
   int exit_status_ = 0;
   bool client_gone_ = false;
   bool server_in_closed_ = false;
@@ -701,20 +705,34 @@ void Relay::Impl::reap_orphans() {
 }
 
 void Relay::Impl::on_child_exit() {
-  if (child_exited_) return;
+  if (child_reaped_) return;
   siginfo_t info{};
   int rc = child_.pidfd >= 0
                ? ::waitid(P_PIDFD, static_cast<id_t>(child_.pidfd), &info, WEXITED | WNOHANG)
                : ::waitid(P_PID, static_cast<id_t>(child_.pid), &info, WEXITED | WNOHANG);
   if (rc != 0 || info.si_pid == 0) return;
-  child_exited_ = true;
-  if (info.si_code == CLD_EXITED) {
-    exit_status_ = info.si_status;
-  } else {
-    exit_status_ = 128 + info.si_status;
-  }
-  if (reason_.empty()) reason_ = "server exited";
+  child_reaped_ = true;
   if (child_.pidfd >= 0) ::epoll_ctl(ep_, EPOLL_CTL_DEL, child_.pidfd, nullptr);
+  if (child_exited_) return;  // init told us the server's status first
+  server_exited(info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0) : info.si_status);
+}
+
+void Relay::Impl::on_exit_note() {
+  int wait_status = 0;
+  bool exited = sandbox::read_exit_note(child_.status_fd, &wait_status);
+  // One note, then init exits: nothing more to read either way.
+  ::epoll_ctl(ep_, EPOLL_CTL_DEL, child_.status_fd, nullptr);
+  if (!exited || child_exited_) return;
+  // Init is leaving, and takes every other process of the namespace with it; its pidfd turns
+  // readable once the namespaces are torn down, and run() reaps it last.
+  if (child_.pidfd >= 0) ::epoll_ctl(ep_, EPOLL_CTL_DEL, child_.pidfd, nullptr);
+  server_exited(wait_status);
+}
+
+void Relay::Impl::server_exited(int wait_status) {
+  child_exited_ = true;
+  exit_status_ = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+  if (reason_.empty()) reason_ = "server exited";
   // Anything the server left behind goes with it.
   sandbox::signal_tree(child_, SIGKILL);
   // Drain what it wrote, but do not wait long for descendants that hold the pipe.
@@ -810,6 +828,7 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
   }
   if (child_.pidfd >= 0) watch(child_.pidfd, kPidfd, EPOLLIN);
   if (child_.notify_fd >= 0) watch(child_.notify_fd, kNotify, EPOLLIN);
+  if (child_.status_fd >= 0) watch(child_.status_fd, kStatus, EPOLLIN);
 
   chain_.start(*this);
   // Setup parsed profiles and rule files and loaded the scan database; give back the heap it
@@ -873,6 +892,9 @@ int Relay::Impl::run(const sandbox::Child& child, ServerPipes pipes, std::string
           break;
         case kPidfd:
           on_child_exit();
+          break;
+        case kStatus:
+          on_exit_note();
           break;
         case kNotify:
           if (events[i].events & (EPOLLHUP | EPOLLERR)) {

@@ -123,6 +123,7 @@ class PinFilter : public Filter {
     index_ = build_body_index(effective_);
     for (const auto& [k, p] : stored.pending) awaiting_[k] = p.reason;
     hash_cache_ = stored.hash_cache;
+    last_seen_ = stored.last_seen;
     launch_.argv = cfg.argv;
     launch_.cwd = cfg.project_dir.empty() ? fs::current_path() : fs::path(cfg.project_dir);
     launch_.homes = {cfg.state_dir / "homes" / server_name_to_filename(server_), home_dir()};
@@ -145,18 +146,24 @@ class PinFilter : public Filter {
   void on_end(FilterContext&) override {
     std::string now = rfc3339_now();
     // To the hour: rewriting the pins file (an fsync) at the end of every session to move this by
-    // seconds is not worth it.
-    saver_.push([now](ServerPins& p) {
-      if (p.last_seen.compare(0, 13, now, 0, 13) != 0) p.last_seen = now;
-    });
+    // seconds is not worth it. When the file already says this hour there is nothing to ask the
+    // saver for, and the session's end does not wait on its thread.
+    if (last_seen_.compare(0, 13, now, 0, 13) != 0) {
+      saver_.push([now](ServerPins& p) {
+        if (p.last_seen.compare(0, 13, now, 0, 13) != 0) p.last_seen = now;
+      });
+    }
     // A session that ended before the server answered (a crash, a probe, a client that gave up)
     // still keeps the interpreter's hash if it is done, so the next start does not hash it again.
     if (launch_future_.valid() &&
         launch_future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       json cache = launch_future_.get().second;
-      saver_.push([cache](ServerPins& s) {
-        for (auto it = cache.begin(); it != cache.end(); ++it) s.hash_cache[it.key()] = it.value();
-      });
+      if (cache != hash_cache_) {
+        saver_.push([cache](ServerPins& s) {
+          for (auto it = cache.begin(); it != cache.end(); ++it)
+            s.hash_cache[it.key()] = it.value();
+        });
+      }
     }
     saver_.flush();
   }
@@ -628,6 +635,7 @@ class PinFilter : public Filter {
   std::set<std::string> seen_;
   std::set<std::string> clean_pages_;  // sha256 of list results that passed whole
   json hash_cache_;
+  std::string last_seen_;  // as read at the start
   LaunchContext launch_;
   std::future<std::pair<PackageInfo, json>> launch_future_;
   bool init_result_seen_ = false;

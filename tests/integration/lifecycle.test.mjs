@@ -4,7 +4,7 @@
 // server's lines; the audit log has the SPEC records with private permissions.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ECHO, MCPCELL, SANDBOX, peers, tempHome, wrap } from './lib/env.mjs';
 import { LineClient, run, killAll } from './lib/linejson.mjs';
@@ -52,6 +52,31 @@ describe('shutdown', () => {
     assert.equal(r.code, 0, r.stderr);
     await waitGone(mark, 1500);
   });
+
+  test('the sandbox is gone the moment mcpcell exits, though mcpcell does not wait to finish the session',
+    { skip: !SANDBOX && 'without a pid namespace, daemons killed at the end are reaped by whoever inherits them' },
+    async () => {
+      // The sandbox's init reports the server's status before it exits, and mcpcell finishes the
+      // session while the kernel kills the rest of the namespace; mcpcell must still exit only once
+      // all of it is gone. A daemon holding 150 MB takes tens of ms to die, so leaving early shows.
+      const mark = newMark();
+      const [k, v] = mark.split('=');
+      // The daemons let go of the server's pipes: their end of stream must not be what holds
+      // mcpcell back.
+      const script = '(setsid sh -c \'x=$(head -c 150000000 /dev/zero | tr "\\0" a); sleep 34\' ' +
+        '</dev/null >/dev/null 2>&1 &); (setsid sleep 35 </dev/null >/dev/null 2>&1 &); sleep 1.5';
+      // stdin stays open: the server ends by itself, not through the client's end of stream.
+      const c = new LineClient(wrap(['/bin/sh', '-c', script], { allowEnv: [k] }), { env: { ...t.env, [k]: v } });
+      const { code } = await c.exit(10000);
+      const left = pidsWithMark(mark);
+      // A dying process no longer shows its environment; the sandbox's init (session.start's pid)
+      // exits only after the kernel has killed and collected everything else in the namespace.
+      const init = events(readAudit(t.auditPath), 'session.start').at(-1).pid;
+      const initLeft = existsSync(`/proc/${init}`);
+      assert.equal(code, 0);
+      assert.deepEqual(left, [], 'processes of the sandbox outlived mcpcell');
+      assert.equal(initLeft, false, `the sandbox's init (${init}) outlived mcpcell`);
+    });
 
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
     test(`${sig} to mcpcell ends the server within 1.5 s`, async () => {

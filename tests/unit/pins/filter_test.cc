@@ -2,12 +2,14 @@
 // temporary state directory: sessions are separate filter instances, as separate runs would be.
 #include "pins/pin_filter.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "io/audit.h"
 #include "io/paths.h"
 #include "pins/canonical.h"
 #include "pins/pin_store.h"
@@ -394,6 +396,36 @@ TEST_F(PinFilterTest, PackageChangeWarnsOrBlocks) {
                 "mcpcell pins approve srv package:server.js"),
             std::string::npos);
   EXPECT_NE(call("x").find("error"), std::string::npos);
+}
+
+TEST_F(PinFilterTest, LastSeenMovesByTheHourAndAnUnchangedFileIsNotRewritten) {
+  start();
+  handshake();
+  respond("tools/list", json{{"tools", {tool("echo", "Echoes")}}});
+  end();
+  pins::PinStore store(dir_ / "state");
+  pins::ServerPins p;
+  ASSERT_TRUE(store.load("srv", &p));
+  std::string now = rfc3339_now();
+  EXPECT_EQ(p.last_seen.substr(0, 13), now.substr(0, 13));
+
+  // A second session in the same hour leaves the file as it was (not even renamed over).
+  fs::path file = dir_ / "state/pins/srv.json";
+  struct stat before {};
+  ASSERT_EQ(::stat(file.c_str(), &before), 0);
+  start();
+  end();
+  struct stat after {};
+  ASSERT_EQ(::stat(file.c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+
+  // A stale value (the last session was long ago) is brought to this hour at the session's end.
+  ASSERT_TRUE(
+      store.update("srv", [](pins::ServerPins& s) { s.last_seen = "2020-01-02T03:04:05Z"; }));
+  start();
+  end();
+  ASSERT_TRUE(store.load("srv", &p));
+  EXPECT_EQ(p.last_seen.substr(0, 13), rfc3339_now().substr(0, 13));
 }
 
 }  // namespace
