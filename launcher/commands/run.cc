@@ -307,9 +307,16 @@ int cmd_run(const Args& args) {
   network.stop();
   audit->event("session.end", {{"exit", exit_code}, {"reason", reason}});
   // While the audit writer writes the last records, the sandbox's init finishes tearing down its
-  // namespaces; the log's destructor then drains the queue and writes the checkpoint.
+  // namespaces.
   sandbox::reap(spawned.child, 1000);
-  return exit_code;
+  // Closing the log drains its queue and writes the checkpoint: after that the session's state is
+  // on disk (the pins saver was flushed when the chain ended). The rest is memory, threads at rest
+  // and descriptors, which the kernel takes back at exit in one go; freeing the buffers, the scan
+  // database and the filters one by one first cost ~0.9 ms, mostly unmapping while other threads
+  // still ran (each unmap a TLB shootdown across cores).
+  audit.reset();
+  std::fflush(nullptr);
+  ::_exit(exit_code);
 }
 
 int cmd_help(const Args& args) {
