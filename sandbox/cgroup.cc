@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -126,7 +127,8 @@ CgroupProbe cgroup_probe() {
   return p;
 }
 
-int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std::string* reason) {
+int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std::string* reason,
+                  std::vector<std::string>* leftovers) {
   CgroupProbe p = cgroup_probe();
   if (!p.usable) {
     *reason = p.reason;
@@ -144,14 +146,7 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
       return -1;
     }
   }
-  if (DIR* d = ::opendir(p.base.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (sandbox_group(n) && !owner_alive(n.c_str()))
-        ::rmdir((p.base + "/" + n).c_str());  // busy ones stay
-    }
-    ::closedir(d);
-  }
+  if (leftovers) leftovers->push_back(p.base);
   char name[48];
   std::snprintf(name, sizeof name, "mcpcell.%d.%ld", ::getpid(),
                 static_cast<long>(::time(nullptr)));
@@ -181,7 +176,8 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
 }
 
 bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::string>* task_files,
-                      std::vector<std::string>* dirs, std::string* reason) {
+                      std::vector<std::string>* dirs, std::string* reason,
+                      std::vector<std::string>* leftovers) {
   struct Want {
     const char* controller;
     const char* file;
@@ -236,12 +232,7 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
       return false;
     }
     std::string base = mnt + (path == "/" ? "" : path);
-    if (DIR* d = ::opendir(base.c_str())) {
-      while (dirent* e = ::readdir(d))
-        if (sandbox_group(e->d_name) && !owner_alive(e->d_name))
-          ::rmdir((base + "/" + e->d_name).c_str());
-      ::closedir(d);
-    }
+    if (leftovers) leftovers->push_back(base);
     char name[48];
     std::snprintf(name, sizeof name, "/mcpcell.%d.%ld", ::getpid(),
                   static_cast<long>(::time(nullptr)));
@@ -264,6 +255,21 @@ bool cgroup_v1_create(uint64_t memory_bytes, uint64_t tasks, std::vector<std::st
     dirs->push_back(dir);
   }
   return true;
+}
+
+void remove_leftover_groups(const std::vector<std::string>& bases,
+                            const std::vector<std::string>& keep) {
+  for (const std::string& base : bases) {
+    DIR* d = ::opendir(base.c_str());
+    if (!d) continue;
+    while (dirent* e = ::readdir(d)) {
+      if (!sandbox_group(e->d_name) || owner_alive(e->d_name)) continue;
+      std::string dir = base + "/" + e->d_name;
+      if (std::find(keep.begin(), keep.end(), dir) == keep.end())
+        ::rmdir(dir.c_str());  // busy ones stay
+    }
+    ::closedir(d);
+  }
 }
 
 }  // namespace mcpcell::sandbox

@@ -884,10 +884,11 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   uint64_t tasks = policy.limits.tasks ? policy.limits.tasks : 512;
   uint64_t files = policy.limits.files ? policy.limits.files : 4096;
   std::string cg_path, cg_reason;
-  int cg_fd = cgroup_create(mem, tasks, &cg_path, &cg_reason);
+  std::vector<std::string> leftovers;
+  int cg_fd = cgroup_create(mem, tasks, &cg_path, &cg_reason, &leftovers);
   std::vector<std::string> v1_tasks, v1_dirs;
   std::string v1_reason;
-  bool v1 = cg_fd < 0 && cgroup_v1_create(mem, tasks, &v1_tasks, &v1_dirs, &v1_reason);
+  bool v1 = cg_fd < 0 && cgroup_v1_create(mem, tasks, &v1_tasks, &v1_dirs, &v1_reason, &leftovers);
   for (size_t i = 0; v1 && i < v1_tasks.size() && i < 2; ++i) {
     cp.v1_tasks[i] = ::open(v1_tasks[i].c_str(), O_WRONLY | O_CLOEXEC);
     if (cp.v1_tasks[i] < 0) {
@@ -1000,6 +1001,9 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
                          std::strerror(clone_err) + "\n  " + hint);
   }
 
+  std::vector<std::string> ours = v1_dirs;
+  if (!cg_path.empty()) ours.push_back(cg_path);
+  remove_leftover_groups(leftovers, ours);
   if (meanwhile) meanwhile();
 
   // Read the child's report: the seccomp listener, then init's note that the server has exec'd, or

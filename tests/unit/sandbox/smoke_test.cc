@@ -63,8 +63,8 @@ struct SmokeTest : ::testing::Test {
     bool out_open = true;
     int notify = s.child.notify_fd;
     for (;;) {
-      pollfd fds[3] = {{s.child.pidfd, POLLIN, 0}, {notify, POLLIN, 0},
-                       {out_open ? out[0] : -1, POLLIN, 0}};
+      pollfd fds[3] = {
+          {s.child.pidfd, POLLIN, 0}, {notify, POLLIN, 0}, {out_open ? out[0] : -1, POLLIN, 0}};
       if (::poll(fds, 3, 20000) <= 0) {
         signal_tree(s.child, SIGKILL);
         break;
@@ -75,8 +75,10 @@ struct SmokeTest : ::testing::Test {
       if (fds[2].revents & (POLLIN | POLLHUP)) {
         char buf[4096];
         ssize_t n = ::read(out[0], buf, sizeof buf);
-        if (n > 0) r.out.append(buf, static_cast<size_t>(n));
-        else out_open = false;
+        if (n > 0)
+          r.out.append(buf, static_cast<size_t>(n));
+        else
+          out_open = false;
       }
       if ((fds[0].revents & POLLIN) && !out_open) break;
       if ((fds[0].revents & POLLIN) && !(fds[2].revents & POLLIN)) break;
@@ -89,6 +91,7 @@ struct SmokeTest : ::testing::Test {
     ::close(out[0]);
     ::close(s.child.pidfd);
     if (s.child.notify_fd >= 0) ::close(s.child.notify_fd);
+    if (s.child.status_fd >= 0) ::close(s.child.status_fd);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
   }
@@ -122,11 +125,12 @@ TEST_F(SmokeTest, ExitStatusesPropagate) {
 }
 
 TEST_F(SmokeTest, TheViewFromInside) {
-  Outcome r = run(policy(), {"/bin/sh", "-c",
-                         "cat /proc/self/status | grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):';"
-                         "ls /proc | grep -c '^[0-9]';"
-                         "hostname; echo HOME=$HOME; ls /run /sys /home 2>&1 | head -3;"
-                         "touch /usr/x 2>&1; touch /x 2>&1; touch $HOME/ok && echo home-writable"});
+  Outcome r =
+      run(policy(), {"/bin/sh", "-c",
+                     "cat /proc/self/status | grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):';"
+                     "ls /proc | grep -c '^[0-9]';"
+                     "hostname; echo HOME=$HOME; ls /run /sys /home 2>&1 | head -3;"
+                     "touch /usr/x 2>&1; touch /x 2>&1; touch $HOME/ok && echo home-writable"});
   if (!started(r)) GTEST_SKIP();
   EXPECT_NE(r.out.find("CapEff:\t0000000000000000"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CapBnd:\t0000000000000000"), std::string::npos) << r.out;
@@ -199,16 +203,26 @@ TEST_F(SmokeTest, UnknownSyscallGroupFailsClosed) {
 TEST_F(SmokeTest, GrantsAndMasks) {
   std::filesystem::create_directories(dir / "data/secret");
   std::filesystem::create_directories(dir / "out");
-  { std::FILE* f = std::fopen((dir / "data/readme").c_str(), "w"); std::fputs("hello", f); std::fclose(f); }
-  { std::FILE* f = std::fopen((dir / "data/secret/key").c_str(), "w"); std::fputs("k", f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen((dir / "data/readme").c_str(), "w");
+    std::fputs("hello", f);
+    std::fclose(f);
+  }
+  {
+    std::FILE* f = std::fopen((dir / "data/secret/key").c_str(), "w");
+    std::fputs("k", f);
+    std::fclose(f);
+  }
   Policy p = policy();
   p.fs_read = {(dir / "data").string()};
   p.fs_write = {(dir / "out").string()};
   p.fs_hide = {(dir / "data/secret").string()};
   std::string d = dir.string();
   Outcome r = run(p, {"/bin/sh", "-c",
-                  "cat " + d + "/data/readme; echo; cat " + d + "/data/secret/key 2>&1;"
-                  "touch " + d + "/data/new 2>&1; echo x > " + d + "/out/file && echo wrote"});
+                      "cat " + d + "/data/readme; echo; cat " + d +
+                          "/data/secret/key 2>&1;"
+                          "touch " +
+                          d + "/data/new 2>&1; echo x > " + d + "/out/file && echo wrote"});
   if (!started(r)) GTEST_SKIP();
   EXPECT_NE(r.out.find("hello\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("k\n"), std::string::npos) << r.out;
@@ -250,6 +264,45 @@ TEST_F(SmokeTest, ForkBombStopsAtTheTaskLimit) {
   size_t at = r.out.find("started ");
   ASSERT_NE(at, std::string::npos) << r.out;
   EXPECT_LE(std::atoi(r.out.c_str() + at + 8), 40) << r.out;
+}
+
+// Each sandbox's group is left behind when mcpcell exits and removed by a later sandbox, unless its
+// mcpcell still runs (its sandbox may not have joined yet).
+TEST_F(SmokeTest, LeftoverGroupsAreRemovedButNotThoseOfARunningMcpcell) {
+  Outcome first = run(policy(), {"/bin/true"});
+  if (!started(first)) GTEST_SKIP();
+  const nlohmann::json& cg = first.info["cgroup"];
+  std::vector<std::string> made;
+  if (cg.contains("path")) made.push_back(cg["path"]);
+  if (cg.contains("paths"))
+    for (const auto& d : cg["paths"]) made.push_back(d);
+  if (made.empty()) {
+    std::printf("SKIP: no cgroup for the sandbox here: %s\n", cg.dump().c_str());
+    GTEST_SKIP();
+  }
+  for (const auto& d : made) ASSERT_TRUE(std::filesystem::is_directory(d)) << d;
+  std::filesystem::path base = std::filesystem::path(made[0]).parent_path();
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  std::string of_dead = (base / ("mcpcell." + std::to_string(dead) + ".1")).string();
+  std::string of_live = (base / ("mcpcell." + std::to_string(::getppid()) + ".1")).string();
+  ASSERT_EQ(::mkdir(of_dead.c_str(), 0755), 0) << of_dead;
+  ASSERT_EQ(::mkdir(of_live.c_str(), 0755), 0) << of_live;
+
+  Outcome second = run(policy(), {"/bin/sh", "-c", "cat /proc/self/cgroup"});
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.exit_code, 0);
+  for (const auto& d : made) EXPECT_FALSE(std::filesystem::exists(d)) << d;
+  EXPECT_FALSE(std::filesystem::exists(of_dead));
+  EXPECT_TRUE(std::filesystem::exists(of_live));
+  ::rmdir(of_live.c_str());
+  // The second sandbox's own groups were kept while it started, and it ran inside them.
+  const nlohmann::json& cg2 = second.info["cgroup"];
+  std::string own =
+      cg2.contains("path") ? cg2["path"].get<std::string>() : cg2["paths"][0].get<std::string>();
+  EXPECT_NE(second.out.find(std::filesystem::path(own).filename().string()), std::string::npos)
+      << second.out;
 }
 
 }  // namespace
