@@ -306,14 +306,14 @@ int cmd_run(const Args& args) {
                 ServerPipes{pipes.server_in[1], pipes.server_out[0], pipes.server_err[0]}, &reason);
   network.stop();
   audit->event("session.end", {{"exit", exit_code}, {"reason", reason}});
-  // While the audit writer writes the last records, the sandbox's init finishes tearing down its
-  // namespaces.
+  // While the audit writer writes the last records and the checkpoint, the sandbox's init finishes
+  // tearing down its namespaces.
+  audit->close();
   sandbox::reap(spawned.child, 1000);
-  // Closing the log drains its queue and writes the checkpoint: after that the session's state is
-  // on disk (the pins saver was flushed when the chain ended). The rest is memory, threads at rest
-  // and descriptors, which the kernel takes back at exit in one go; freeing the buffers, the scan
-  // database and the filters one by one first cost ~0.9 ms, mostly unmapping while other threads
-  // still ran (each unmap a TLB shootdown across cores).
+  // Once the writer is done the session's state is on disk (the pins saver was flushed when the
+  // chain ended). The rest is memory, threads at rest and descriptors, which the kernel takes back
+  // at exit in one go; freeing the buffers, the scan database and the filters one by one first
+  // cost ~0.9 ms, mostly unmapping while other threads still ran (each a TLB shootdown).
   audit.reset();
   std::fflush(nullptr);
   ::_exit(exit_code);

@@ -90,12 +90,16 @@ std::unique_ptr<AuditLog> AuditLog::open(const std::filesystem::path& dir, std::
 }
 
 AuditLog::~AuditLog() {
+  close();
+  if (writer_.joinable()) writer_.join();
+}
+
+void AuditLog::close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
 }
 
 void AuditLog::append_head(std::string& out, std::string_view event) const {
@@ -250,7 +254,13 @@ void AuditLog::writer_loop() {
         return stop_ || queued_bytes_ >= kBatchBytes || flush_wanted_ > written_;
       });
       if (queue_.empty()) {
-        if (stop_) return;
+        if (stop_) {
+          // The checkpoint is written here, on the writer's thread, while mcpcell finishes the
+          // session; the destructor then only joins.
+          lock.unlock();
+          file_.reset();
+          return;
+        }
         ++quiet;
         continue;
       }

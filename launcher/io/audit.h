@@ -33,6 +33,10 @@ class AuditLog {
                                         AuditFileOptions options = {});
   ~AuditLog();  // flushes everything queued, then stops the writer
 
+  // Takes no more records: the writer drains the queue, writes the checkpoint and ends by itself,
+  // so that the caller can finish other work meanwhile. The destructor waits for it.
+  void close();
+
   // A `message` record: direction, method or id, size, and a keyed hash of the line (never the
   // line). `disposition` is "forwarded", "blocked", "modified", "dropped" or "injected".
   // `line_mac`, when given, is hmac().mac(line) computed by the caller (see BackgroundMac).
