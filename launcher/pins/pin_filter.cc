@@ -31,18 +31,20 @@ namespace {
 class Saver {
  public:
   Saver(PinStore store, std::string server)
-      : store_(std::move(store)), server_(std::move(server)), thread_([this] { loop(); }) {}
+      : store_(std::move(store)), server_(std::move(server)) {}
   ~Saver() {
     {
       std::lock_guard<std::mutex> l(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   void push(std::function<void(ServerPins&)> fn) {
     {
       std::lock_guard<std::mutex> l(mu_);
+      // Started at the first update: most sessions of a pinned server change nothing.
+      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
       queue_.push_back(std::move(fn));
       ++pushed_;
     }
