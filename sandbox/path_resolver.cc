@@ -149,34 +149,61 @@ bool PathResolver::exists(const std::string& path) {
 }
 
 // libstdc++'s weakly_canonical(): stat the whole path; failing that, stat ever longer prefixes
-// element by element (std::filesystem::path's elements: a trailing slash is an empty last one),
-// canonicalize the longest that exists and append the rest. Every stat and realpath there is one
-// resolve() here: the kernel's walk and glibc's realpath agree on which paths exist.
+// element by element (std::filesystem::path's elements: the root, each name, and an empty last one
+// after a trailing slash), canonicalize the longest that exists and append the rest, normalized
+// lexically. Every stat and realpath there is one resolve() here: the kernel's walk and glibc's
+// realpath agree on which paths exist. The prefixes are slices of the input rather than composed
+// std::filesystem::paths: resolve() reads repeated slashes as one, and building paths element by
+// element cost more than the cached lookups themselves.
 std::string PathResolver::weakly_canonical(const std::string& path) {
-  namespace fs = std::filesystem;
   std::string c;
   int err = resolve(path, &c);
   if (err == 0) return c;  // physical, hence already lexically normal
-  if (!missing(err)) return path;
-  fs::path p(path), result;
-  auto it = p.begin();
-  std::string result_c;
-  for (; it != p.end(); ++it) {
-    fs::path tmp = result / *it;
-    err = resolve(tmp.native(), &c);
-    if (err == 0) {
-      result = std::move(tmp);
-      result_c = c;
-    } else if (missing(err)) {
-      break;
-    } else {
-      return path;
-    }
+  if (!missing(err) || path.empty()) return path;
+  std::string result;  // the canonical longest existing prefix; empty when there is none
+  size_t rest = 0;     // where the elements not known to exist start in `path`
+  size_t i = 0;
+  if (path[0] == '/') {  // the root element exists: resolve() needs nothing for it
+    result = "/";
+    while (i < path.size() && path[i] == '/') ++i;
+    rest = i;
   }
-  if (!result.empty()) result = result_c;
-  for (; it != p.end(); ++it) result /= *it;
+  while (i < path.size()) {
+    size_t end = path.find('/', i);
+    // A name, or the empty element after a trailing slash (its prefix is the whole path).
+    std::string_view prefix(path.data(), end == std::string::npos ? path.size() : end);
+    err = resolve(prefix, &c);
+    if (missing(err)) break;
+    if (err != 0) return path;
+    result = std::move(c);
+    if (end == std::string::npos) {  // no trailing slash: every element existed after all
+      rest = path.size();
+      break;
+    }
+    rest = end;
+    i = end;
+    while (i < path.size() && path[i] == '/') ++i;
+    if (i == path.size()) {  // the empty element: the whole path with its trailing slash
+      err = resolve(path, &c);
+      if (missing(err)) break;
+      if (err != 0) return path;
+      result = std::move(c);
+      rest = path.size();
+      break;
+    }
+    rest = i;
+  }
+  std::string_view tail(path.data() + rest, path.size() - rest);
+  std::string joined;
+  if (result.empty())
+    joined = tail;
+  else if (tail.empty())
+    joined = result;
+  else
+    joined = (result == "/" ? "" : result) + "/" + std::string(tail);
   // The caller's lexically_normal() on top of weakly_canonical's own.
-  return result.lexically_normal().lexically_normal().native();
+  namespace fs = std::filesystem;
+  return fs::path(joined).lexically_normal().lexically_normal().native();
 }
 
 }  // namespace mcpcell::sandbox

@@ -38,6 +38,7 @@ struct PathLookup {
 };
 PathLookup real_path_lookup();
 
+// Not thread-safe: a planning pass runs on one thread.
 class PathResolver {
  public:
   explicit PathResolver(PathLookup lookup) : lookup_(std::move(lookup)) {}

@@ -352,6 +352,10 @@ class RealTree : public ::testing::Test {
       out.insert(root_ + "/" + w);
       out.insert(w);
     }
+    for (const char* odd : {"", "/", "//", "///", "./", "..//", ".//missing//", "//tmp/"}) {
+      out.insert(odd);
+      out.insert("//" + root_ + "/" + odd);
+    }
     while (out.size() < count) {
       std::string p = starts[rng() % starts.size()];
       size_t n = rng() % 4;
@@ -408,8 +412,8 @@ TEST_F(RealTree, EqualsRealpathAndWeaklyCanonical) {
     size_t ignored = 0;
     check_all(cold, {p}, &ignored);
   }
-  for (const std::string& p :
-       std::vector<std::string>{root_ + "/c0", root_ + "/c1", root_ + "/c1/sub/..", "../../c0", "../../c1"}) {
+  for (const std::string& p : std::vector<std::string>{
+           root_ + "/c0", root_ + "/c1", root_ + "/c1/sub/..", "../../c0", "../../c1"}) {
     PathResolver cold(real_path_lookup());
     bool ok;
     std::string want = realpath_of(p, &ok);
