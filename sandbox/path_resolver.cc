@@ -27,6 +27,21 @@ bool needs_dir(std::string_view rest) {
   return false;
 }
 
+// Whether std::filesystem::path::lexically_normal() would return `p` unchanged: no repeated
+// slashes and no "." or ".." element leave none of its rules anything to do. Most missing tails
+// are plain names, and the normalization is most of weakly_canonical's cost otherwise.
+bool already_normal(std::string_view p) {
+  if (p.empty()) return false;
+  for (size_t i = 0; i < p.size();) {
+    size_t end = p.find('/', i);
+    if (end == std::string_view::npos) end = p.size();
+    std::string_view name = p.substr(i, end - i);
+    if (name == "." || name == ".." || (name.empty() && i != 0 && end != p.size())) return false;
+    i = end + 1;
+  }
+  return true;
+}
+
 // stat(2) reports these as "no such file" (std::filesystem's not_found); anything else (a loop, a
 // permission) is an error that weakly_canonical passes on instead of guessing past.
 bool missing(int err) {
@@ -201,6 +216,7 @@ std::string PathResolver::weakly_canonical(const std::string& path) {
     joined = result;
   else
     joined = (result == "/" ? "" : result) + "/" + std::string(tail);
+  if (already_normal(joined)) return joined;
   // The caller's lexically_normal() on top of weakly_canonical's own.
   namespace fs = std::filesystem;
   return fs::path(joined).lexically_normal().lexically_normal().native();
