@@ -9,56 +9,67 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
+
+#include "sandbox/path_resolver.h"
 
 namespace mcpcell::sandbox {
 
+namespace {
+
+bool make_placeholder(const std::string& p, bool dir, const std::string& content) {
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos || slash + 1 >= p.size()) return false;
+  std::string parent = slash == 0 ? "/" : p.substr(0, slash);
+  const char* leaf = p.c_str() + slash + 1;
+  // The parent is a canonical path: a symlink in it now means it was swapped since.
+  open_how how{};
+  how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int pfd = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, parent.c_str(), &how, sizeof how));
+  if (pfd < 0) return false;
+  int fd = -1;
+  if (dir) {
+    if (::mkdirat(pfd, leaf, 0755) == 0 || errno == EEXIST)
+      fd = ::openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  } else {
+    fd = ::openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0 && !content.empty() &&
+        ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+      ::close(fd);
+      fd = -1;
+    } else if (fd < 0 && errno == EEXIST) {
+      fd = ::openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  }
+  struct stat pst, st;
+  bool ok = fd >= 0 && ::fstat(fd, &st) == 0 && ::fstat(pfd, &pst) == 0 &&
+            (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+  // root planning for a user's project: the placeholder belongs to whoever owns the project.
+  if (ok && ::geteuid() == 0 && st.st_uid != pst.st_uid)
+    ok = ::fchown(fd, pst.st_uid, pst.st_gid) == 0;
+  if (fd >= 0) ::close(fd);
+  ::close(pfd);
+  return ok;
+}
+
+}  // namespace
+
 FsOps real_fs() {
   FsOps fs;
-  fs.canonical = [](const std::string& p) -> std::optional<std::string> {
-    char buf[PATH_MAX];
-    if (!::realpath(p.c_str(), buf)) return std::nullopt;
-    return std::string(buf);
-  };
+  // One resolver for the whole plan: the grants, protected paths and hides share their prefixes.
+  std::shared_ptr<PathResolver> paths = real_path_resolver();
+  fs.canonical = [paths](const std::string& p) { return paths->canonical(p); };
   fs.kind = [](const std::string& p) {
     struct stat st;
     if (::lstat(p.c_str(), &st) != 0) return FileKind::Missing;
     if (S_ISLNK(st.st_mode)) return FileKind::Symlink;
     return S_ISDIR(st.st_mode) ? FileKind::Directory : FileKind::Other;
   };
-  fs.make_placeholder = [](const std::string& p, bool dir, const std::string& content) {
-    size_t slash = p.rfind('/');
-    if (slash == std::string::npos || slash + 1 >= p.size()) return false;
-    std::string parent = slash == 0 ? "/" : p.substr(0, slash);
-    const char* leaf = p.c_str() + slash + 1;
-    // The parent is a canonical path: a symlink in it now means it was swapped since.
-    open_how how{};
-    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    int pfd = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, parent.c_str(), &how, sizeof how));
-    if (pfd < 0) return false;
-    int fd = -1;
-    if (dir) {
-      if (::mkdirat(pfd, leaf, 0755) == 0 || errno == EEXIST)
-        fd = ::openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    } else {
-      fd = ::openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (fd >= 0 && !content.empty() &&
-          ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
-        ::close(fd);
-        fd = -1;
-      } else if (fd < 0 && errno == EEXIST) {
-        fd = ::openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      }
-    }
-    struct stat pst, st;
-    bool ok = fd >= 0 && ::fstat(fd, &st) == 0 && ::fstat(pfd, &pst) == 0 &&
-              (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
-    // root planning for a user's project: the placeholder belongs to whoever owns the project.
-    if (ok && ::geteuid() == 0 && st.st_uid != pst.st_uid)
-      ok = ::fchown(fd, pst.st_uid, pst.st_gid) == 0;
-    if (fd >= 0) ::close(fd);
-    ::close(pfd);
+  fs.make_placeholder = [paths](const std::string& p, bool dir, const std::string& content) {
+    bool ok = make_placeholder(p, dir, content);
+    paths->forget();  // the plan changed the filesystem: later answers must see it
     return ok;
   };
   return fs;

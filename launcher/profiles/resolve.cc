@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "profiles/denials.h"
 #include "profiles/expand.h"
 #include "profiles/profile.h"
+#include "sandbox/path_resolver.h"
 
 extern char** environ;
 
@@ -517,15 +519,12 @@ Context context_from_process(const std::string& server_name) {
     size_t eq = kv.find('=');
     if (eq != std::string::npos) ctx.env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
   }
-  ctx.canonical = [](const std::string& p) {
-    std::error_code ec2;
-    fs::path c = fs::weakly_canonical(p, ec2);
-    return ec2 ? p : c.lexically_normal().string();
-  };
-  ctx.exists = [](const std::string& p) {
-    std::error_code ec2;
-    return fs::exists(p, ec2);
-  };
+  // One resolver for every path of this resolution: the hard denials and the grants mostly sit
+  // under the same few directories. Nothing here creates what it asks about (prepare() does,
+  // later).
+  std::shared_ptr<sandbox::PathResolver> paths = sandbox::real_path_resolver();
+  ctx.canonical = [paths](const std::string& p) { return paths->weakly_canonical(p); };
+  ctx.exists = [paths](const std::string& p) { return paths->exists(p); };
   return ctx;
 }
 

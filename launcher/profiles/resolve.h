@@ -33,7 +33,9 @@ struct Context {  // where things are on this machine
   std::string server_name;  // --name or derived (identity.h)
   // mcpcell's environment, for ${env:NAME}, "LC_*" in env.pass and $SSH_AUTH_SOCK.
   std::map<std::string, std::string> env;
-  // Resolves symlinks for the hard-denial check (default: weakly_canonical; tests may fake it).
+  // Resolves symlinks for the hard-denial check (default: weakly_canonical's answers, from lookups
+  // cached as long as the Context lives, so make a new one after changing the filesystem; tests
+  // may fake it).
   std::function<std::string(const std::string&)> canonical;
   // Whether a path exists (default: always). A profile's read/write entry naming a missing path
   // (an optional runtime location such as ~/.nvm) grants nothing instead of failing the spawn;
