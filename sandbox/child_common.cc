@@ -80,4 +80,14 @@ int close_fds_except(int keep_fd) {
   return 0;
 }
 
+void grow_fd_table() {
+  // The descriptor table starts with 64 slots and grows on demand. Growing it while threads share
+  // it waits for an RCU grace period (expand_fdtable), 12-15 ms on a busy VM, and every thread
+  // that opens a file meanwhile waits too: Node passes fd 64 during its start while its threadpool
+  // opens modules. Grown here, single-threaded, it costs nothing, and exec keeps the table (it is
+  // not shared). A low RLIMIT_NOFILE makes this fail: the table then grows later, as before.
+  int fd = ::fcntl(0, F_DUPFD, kFdTableSlots - 1);
+  if (fd >= 0) ::close(fd);
+}
+
 }  // namespace mcpcell::sandbox

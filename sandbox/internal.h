@@ -69,6 +69,8 @@ int die_with_parent(pid_t parent);  // PR_SET_PDEATHSIG(SIGKILL), then checks th
 int attach_stdio(const Stdio& stdio, int keep_fd);  // dup2 onto 0/1/2
 int reset_signals();                                // default dispositions, empty mask
 int close_fds_except(int keep_fd);                  // closes every fd >= 3 but keep_fd (CLOEXEC)
+constexpr int kFdTableSlots = 1024;
+void grow_fd_table();  // to kFdTableSlots, right before exec, while single-threaded
 
 SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& argv,
                         const Stdio& stdio, const std::function<void()>& meanwhile);

@@ -366,6 +366,7 @@ void send_note(int sock, char tag, int value) {
     // Landlock binds the server only: init stays outside its domain, so with signal scoping (ABI 6)
     // the server cannot signal init either.
     if (int e = landlock_apply(plan.landlock)) steps.fail("apply landlock", e);
+    grow_fd_table();
     ::execve(plan.exe.c_str(), plan.argv.data(), plan.envp.data());
     steps.fail("exec", errno);
   }

@@ -208,6 +208,7 @@ SpawnResult spawn_plain(const Policy& policy, const std::vector<std::string>& ar
     steps.run("new session", [] { return ::setsid() >= 0 ? 0 : errno; });
     steps.run("reset signals", [] { return reset_signals(); });
     steps.run("close other fds", [&] { return close_fds_except(report[1]); });
+    grow_fd_table();
     ::execve(exe.c_str(), cargv.data(), cenv.data());
     steps.fail("exec ", errno);
   }

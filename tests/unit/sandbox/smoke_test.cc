@@ -305,5 +305,20 @@ TEST_F(SmokeTest, LeftoverGroupsAreRemovedButNotThoseOfARunningMcpcell) {
       << second.out;
 }
 
+// The server starts with a descriptor table big enough for its start: one that grows while the
+// server's threads share it waits for an RCU grace period, and so does every thread that opens a
+// file meanwhile (Node passes fd 64 while its threadpool opens modules: 12-15 ms here).
+TEST_F(SmokeTest, TheServerStartsWithARoomyDescriptorTable) {
+  for (bool isolate : {true, false}) {
+    Policy p = policy();
+    p.isolate = isolate;
+    Outcome r = run(p, {"/bin/sh", "-c", "grep FDSize /proc/$$/status"});
+    if (isolate && !started(r)) GTEST_SKIP();
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_NE(r.out.find("FDSize:\t1024"), std::string::npos)
+        << (isolate ? "isolated: " : "plain: ") << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace mcpcell::sandbox
