@@ -223,8 +223,28 @@ void AuditFile::write_checkpoint() {
   // Not fsync'd: the log it describes is not either, and a checkpoint on disk ahead of its log
   // would make an honest trail look cut off after a crash. It costs the relay's audit writer no
   // disk wait every 200 ms, nor the session's end one.
-  write_file_atomic(checkpoint_path_, cp.dump() + "\n", /*durable=*/false);
+  std::string text = cp.dump() + "\n";
+  if (!swap_in_checkpoint(text)) write_file_atomic(checkpoint_path_, text, /*durable=*/false);
   last_checkpoint_ms_ = now_ms();
+}
+
+bool AuditFile::swap_in_checkpoint(std::string_view text) {
+  // Written in place into a spare file, then exchanged with the checkpoint: a reader sees the old
+  // or the new checkpoint whole, as with a rename, but no inode is freed. Replacing the checkpoint
+  // by rename freed the old one's block at every session's end, and on a filesystem mounted with
+  // `discard` (this VM's) that waits for the device: ~0.3 ms.
+  fs::path spare = dir_ / "audit.checkpoint.next";
+  int fd = ::open(spare.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+            ::ftruncate(fd, static_cast<off_t>(text.size())) == 0;
+  ::close(fd);
+  if (!ok) return false;
+  if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, checkpoint_path_.c_str(), RENAME_EXCHANGE) ==
+      0)
+    return true;
+  // The first checkpoint, or a filesystem without RENAME_EXCHANGE: a plain rename.
+  return ::rename(spare.c_str(), checkpoint_path_.c_str()) == 0;
 }
 
 std::vector<fs::path> audit_trail_files(const fs::path& dir) {

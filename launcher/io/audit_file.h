@@ -52,6 +52,7 @@ class AuditFile {
   Status rotate();
   void prune();
   void write_checkpoint();
+  bool swap_in_checkpoint(std::string_view text);
 
   std::filesystem::path dir_, path_, lock_path_, checkpoint_path_;
   AuditFileOptions options_;

@@ -4,6 +4,7 @@
 #include "io/audit.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -140,6 +141,55 @@ TEST(AuditLog, SteadyTrafficDoesNotWakeTheWriterForEveryBatch) {
   log->flush();
   log.reset();
   EXPECT_EQ(read_records(dir.path / "audit.jsonl").size(), static_cast<size_t>(n));
+}
+
+// Each session's end rewrites the checkpoint. It is written into a spare file and exchanged with
+// the old one, so a reader sees one whole or the other and no inode is freed (freeing one waited
+// for the device's discard at every session's end). A spare planted as a symlink is not followed.
+TEST(AuditLog, TheCheckpointIsSwappedInWholeAndMatchesTheLogAfterEachSession) {
+  TempDir dir;
+  ino_t previous = 0;
+  for (int session = 0; session < 4; ++session) {
+    {
+      Status st;
+      auto log = AuditLog::open(dir.path, "srv", "s" + std::to_string(session), &st);
+      ASSERT_TRUE(log) << st.message();
+      log->event("session.start", {{"n", session}});
+      log->event("session.end", {{"exit", 0}});
+      log->close();
+    }
+    nlohmann::json cp;
+    std::ifstream(dir.path / "audit.checkpoint") >> cp;
+    EXPECT_EQ(cp["offset"].get<uint64_t>(), fs::file_size(dir.path / "audit.jsonl"));
+    std::vector<nlohmann::json> recs = read_records(dir.path / "audit.jsonl");
+    ASSERT_EQ(recs.size(), 2u * (session + 1));
+    struct stat now {
+    }, spare{};
+    ASSERT_EQ(::stat((dir.path / "audit.checkpoint").c_str(), &now), 0);
+    EXPECT_EQ(now.st_mode & 0777, 0600u);
+    // The checkpoint that was replaced lives on as the next spare: its inode was not freed.
+    if (previous != 0) {
+      ASSERT_EQ(::stat((dir.path / "audit.checkpoint.next").c_str(), &spare), 0);
+      EXPECT_EQ(spare.st_ino, previous);
+    }
+    previous = now.st_ino;
+  }
+  EXPECT_TRUE(verify_audit_trail(dir.path).ok);
+
+  fs::path secret = dir.path / "elsewhere";
+  std::ofstream(secret) << "keep";
+  fs::remove(dir.path / "audit.checkpoint.next");
+  fs::create_symlink(secret, dir.path / "audit.checkpoint.next");
+  {
+    Status st;
+    auto log = AuditLog::open(dir.path, "srv", "s9", &st);
+    ASSERT_TRUE(log) << st.message();
+    log->event("session.end", {{"exit", 0}});
+  }
+  std::string kept;
+  std::ifstream(secret) >> kept;
+  EXPECT_EQ(kept, "keep");
+  EXPECT_TRUE(verify_audit_trail(dir.path).ok);
 }
 
 }  // namespace
