@@ -232,7 +232,8 @@ bool AuditFile::swap_in_checkpoint(std::string_view text) {
   // Written in place into a spare file, then exchanged with the checkpoint: a reader sees the old
   // or the new checkpoint whole, as with a rename, but no inode is freed. Replacing the checkpoint
   // by rename freed the old one's block at every session's end, and on a filesystem mounted with
-  // `discard` (this VM's) that waits for the device: ~0.3 ms.
+  // `discard` (this VM's) that waits for the device: ~0.3 ms. Every mcpcell writing this trail
+  // shares the spare, so callers hold the audit lock (append, rotate and the destructor do).
   fs::path spare = dir_ / "audit.checkpoint.next";
   int fd = ::open(spare.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return false;
