@@ -386,7 +386,7 @@ void send_note(int sock, char tag, int value) {
       if (w != server) continue;  // an orphan: reaped, nothing else to do
       send_note(plan.sock, InitNote::kExited, status);
       // Leaving takes every other process of the namespace with us (SIGKILL from the kernel).
-      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      ::_exit(exit_code_of(status));
     }
   }
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -78,6 +79,11 @@ std::filesystem::path resolve_command(const std::string& name, int* exit_code, s
 // overlaps the child's; it does not run when the child could not be created.
 SpawnResult spawn(const Policy& policy, const std::vector<std::string>& argv, const Stdio& stdio,
                   const std::function<void()>& meanwhile = {});
+
+// mcpcell's exit status for the server's wait status: its own status, or 128+N for signal N.
+inline int exit_code_of(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
 
 // Decodes a note read from `status_fd`: true and the server's wait status when it says the server
 // exited.

@@ -17,12 +17,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export XDG_STATE_HOME="$work/state" XDG_CONFIG_HOME="$work/config"
 
-bwrap_args=(--unshare-all --die-with-parent --new-session --ro-bind /usr /usr)
-for d in bin sbin lib lib32 lib64 libx32; do
-  if [ -L "/$d" ]; then bwrap_args+=(--symlink "$(readlink "/$d")" "/$d");
-  elif [ -d "/$d" ]; then bwrap_args+=(--ro-bind "/$d" "/$d"); fi
-done
-bwrap_args+=(--proc /proc --dev /dev --tmpfs /tmp)
+source "$here/bwrap_root.sh"
 
 phases() {  # NAME COMMAND...
   local name=$1; shift

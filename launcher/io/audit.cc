@@ -128,12 +128,8 @@ void append_decimal(std::string& out, uint64_t v) {
 }
 
 void append_fingerprint(std::string& out, const Sha256Digest& mac) {
-  static constexpr char kHex[] = "0123456789abcdef";
   char buf[32];
-  for (size_t i = 0; i < 16; ++i) {
-    buf[2 * i] = kHex[mac[i] >> 4];
-    buf[2 * i + 1] = kHex[mac[i] & 15];
-  }
+  hex_encode_to(buf, mac.data(), 16);
   out += ",\"hash\":\"";
   out.append(buf, sizeof buf);
   out += '"';

@@ -164,12 +164,8 @@ Status AuditFile::append(const std::vector<std::string_view>& records) {
     out += prev_;
     out += "\"}";
     Sha256Digest d = sha256({std::string_view(out).substr(start)});
-    prev_.resize(64);
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (size_t i = 0; i < d.size(); ++i) {
-      prev_[2 * i] = kHex[d[i] >> 4];
-      prev_[2 * i + 1] = kHex[d[i] & 15];
-    }
+    prev_.resize(2 * d.size());
+    hex_encode_to(prev_.data(), d.data(), d.size());
     out += '\n';
   }
   bool ok = write_all(fd_, out);

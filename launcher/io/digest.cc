@@ -39,13 +39,17 @@ Sha256Digest sha256(std::initializer_list<std::string_view> parts) {
   return h.final();
 }
 
-std::string hex_encode(const unsigned char* p, size_t n) {
+void hex_encode_to(char* out, const unsigned char* p, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * n, '\0');
   for (size_t i = 0; i < n; ++i) {
     out[2 * i] = kHex[p[i] >> 4];
     out[2 * i + 1] = kHex[p[i] & 15];
   }
+}
+
+std::string hex_encode(const unsigned char* p, size_t n) {
+  std::string out(2 * n, '\0');
+  hex_encode_to(out.data(), p, n);
   return out;
 }
 

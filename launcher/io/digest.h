@@ -36,6 +36,8 @@ Sha256Digest sha256(std::initializer_list<std::string_view> parts);
 
 // Lower-case hex of `n` bytes.
 std::string hex_encode(const unsigned char* p, size_t n);
+// The same into `out` (2 * n chars, not terminated), for callers that must not allocate per call.
+void hex_encode_to(char* out, const unsigned char* p, size_t n);
 
 // SHA-256 of `data`, hex.
 std::string sha256_hex(std::string_view data);

@@ -731,7 +731,7 @@ void Relay::Impl::on_exit_note() {
 
 void Relay::Impl::server_exited(int wait_status) {
   child_exited_ = true;
-  exit_status_ = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+  exit_status_ = sandbox::exit_code_of(wait_status);
   if (reason_.empty()) reason_ = "server exited";
   // Anything the server left behind goes with it.
   sandbox::signal_tree(child_, SIGKILL);
