@@ -25,8 +25,9 @@ int cgroup_create(uint64_t memory_bytes, uint64_t tasks, std::string* path, std:
 
 // The cgroup v1 fallback for hybrid hosts (where v1 owns the pids and memory controllers; writable
 // in practice only for root, which RLIMIT_NPROC does not bind): creates one group per controller
-// and returns their `tasks` files. The sandbox's first process joins them itself, before anything
-// else, by writing "0" (itself) to each: moving the calling thread alone is the one v1 migration
+// and returns their `tasks` files. mcpcell makes them once the sandbox's first process exists and
+// hands it the files' descriptors; that process joins them itself before its limits and the
+// server, by writing "0" (itself) to each: moving the calling thread alone is the one v1 migration
 // that does not take cgroup_threadgroup_rwsem for writing, whose rcu_sync costs a full RCU grace
 // period (4-11 ms measured) per spawn; that process is single-threaded, so its thread is all of it.
 // False with `reason` when unavailable.

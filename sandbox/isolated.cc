@@ -8,11 +8,11 @@
 // decided in the parent before clone, as data (plan.h, syscalls.h, landlock.h). The child is cloned
 // straight into new user, mount, pid, net, ipc, uts and cgroup namespaces and executes that data
 // step by step through ChildSteps, without allocating:
-//   join the cgroup v1 groups (root on hybrid hosts) -> map ids -> hostname, lo up -> open every
-//   bind source by fd (no symlinks, dev/ino checked against the plan) and clone it as a detached
-//   mount -> assemble a new root on an empty tmpfs (system dirs, synthesized /etc, minimal /dev,
-//   private /tmp, grants, private HOME, masks, fresh /proc) ->
-//   pivot_root -> read-only root -> cwd -> rlimits -> setsid -> close fds -> not dumpable -> drop
+//   map ids -> hostname, lo up -> open every bind source by fd (no symlinks, dev/ino checked
+//   against the plan) and clone it as a detached mount -> assemble a new root on an empty tmpfs
+//   (system dirs, synthesized /etc, minimal /dev, private /tmp, grants, private HOME, masks, fresh
+//   /proc) -> pivot_root -> read-only root -> cwd -> join the cgroup v1 groups (root on hybrid
+//   hosts; mcpcell makes them meanwhile) -> rlimits -> setsid -> close fds -> not dumpable -> drop
 //   every capability and lock securebits -> no_new_privs -> Landlock -> seccomp (listener fd sent
 //   to mcpcell over SCM_RIGHTS).
 // The child is then the sandbox's pid 1: it forks the server, reaps zombies, forwards signals, and
@@ -131,7 +131,10 @@ struct ChildPlan {
   std::vector<Step> steps;
   std::string cwd, home;
   Policy::NetnsSetup netns;
-  int v1_tasks[2] = {-1, -1};  // cgroup v1 `tasks` files the child joins (opened by mcpcell)
+  // Without a v2 group the child waits, before its limits, for mcpcell's kGroups message: the
+  // cgroup v1 `tasks` files it joins, or none, and then it bounds its data segment instead.
+  bool await_v1_groups = false;
+  rlim_t data_limit = 0;
   std::vector<std::pair<int, rlimit>> rlimits;
   std::vector<std::pair<std::string, std::string>> root_opts = {{"size", "16m"}, {"mode", "0755"}};
   cap_t no_caps = nullptr;
@@ -324,22 +327,62 @@ int drop_privileges(const ChildPlan& plan) {
   return 0;
 }
 
-int send_fd(int sock, int fd) {
-  char byte = 'N';
+// One byte (`tag`) with up to two descriptors, over the setup socket (either way).
+constexpr int kMaxPassedFds = 2;
+int send_fds(int sock, char tag, const int* fds, int n) {
+  iovec iov{&tag, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxPassedFds * sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (n > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(n * sizeof(int));
+    std::memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+  }
+  return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+int send_fd(int sock, int fd) { return send_fds(sock, 'N', &fd, 1); }
+
+// Child side: waits for one `tag` message and takes its descriptors (close-on-exec) into `fds`.
+int receive_fds(int sock, char tag, int* fds, int* n) {
+  char byte = 0;
   iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxPassedFds * sizeof(int))];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+  ssize_t r;
+  do r = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return errno;
+  if (r == 0) return EPIPE;  // mcpcell is gone
+  *n = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (*n < kMaxPassedFds)
+        fds[(*n)++] = fd;
+      else
+        ::close(fd);
+    }
+  }
+  if (byte != tag || (msg.msg_flags & MSG_CTRUNC)) {
+    for (int i = 0; i < *n; ++i) ::close(fds[i]);
+    return EPROTO;
+  }
+  return 0;
 }
+constexpr char kGroups = 'G';
 
 void send_note(int sock, char tag, int value) {
   InitNote note{tag, value};
@@ -398,11 +441,6 @@ void send_note(int sock, char tag, int value) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return errno;
     pollfd p{plan.sock, POLLIN, 0};  // the parent's end closes if it died before prctl
     if (::poll(&p, 1, 0) > 0 && (p.revents & POLLHUP)) return ESRCH;
-    return 0;
-  });
-  steps.run("join the cgroup v1 groups", [&] {
-    for (int fd : plan.v1_tasks)
-      if (fd >= 0 && ::write(fd, "0", 1) != 1) return errno;
     return 0;
   });
   steps.run("map user and group ids (user namespace)", [&] {
@@ -541,9 +579,28 @@ void send_note(int sock, char tag, int value) {
     if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) == 0) return 0;
     return ::chdir(plan.home.c_str()) == 0 ? 0 : errno;
   });
+  bool in_memory_group = !plan.await_v1_groups;
+  if (plan.await_v1_groups) {
+    int tasks[kMaxPassedFds], n = 0;
+    steps.run("receive the cgroup v1 groups",
+              [&] { return receive_fds(plan.sock, kGroups, tasks, &n); });
+    steps.run("join the cgroup v1 groups", [&] {
+      int e = 0;
+      for (int i = 0; i < n; ++i) {
+        if (e == 0 && ::write(tasks[i], "0", 1) != 1) e = errno;
+        ::close(tasks[i]);
+      }
+      return e;
+    });
+    in_memory_group = n > 0;
+  }
   steps.run("set resource limits", [&] {
     for (const auto& [res, lim] : plan.rlimits)
       if (::setrlimit(static_cast<__rlimit_resource>(res), &lim) != 0) return errno;
+    // Without a memory group: bound each process's data segment. Never RLIMIT_AS (V8 and Go
+    // reserve large address ranges they never touch).
+    rlimit data{plan.data_limit, plan.data_limit};
+    if (!in_memory_group && ::setrlimit(RLIMIT_DATA, &data) != 0) return errno;
     return 0;
   });
   steps.run("new session", [] { return ::setsid() >= 0 ? 0 : errno; });
@@ -688,6 +745,42 @@ Step tmpfs_step(const std::string& path, const char* size, const char* mode, uin
   s.attrs = attrs;
   s.name = "mount " + path;
   return s;
+}
+
+// The cgroup v1 fallback, after the clone: makes the sandbox's pids and memory groups and sends
+// their `tasks` files to the child, which joins them once its root is built. Without them (no v1
+// hierarchy, not writable: any user but root) the message carries no descriptor and the child
+// bounds its data segment instead. A send that fails means the child is gone; its report says why.
+void hand_over_v1_groups(int sock, uint64_t mem, uint64_t tasks, const std::string& v2_reason,
+                         nlohmann::json* info, std::vector<std::string>* ours,
+                         std::vector<std::string>* leftovers) {
+  std::vector<std::string> task_files, dirs;
+  std::string reason;
+  bool v1 = cgroup_v1_create(mem, tasks, &task_files, &dirs, &reason, leftovers);
+  int fds[kMaxPassedFds];
+  int n = 0;
+  for (size_t i = 0; v1 && i < task_files.size() && n < kMaxPassedFds; ++i) {
+    fds[n] = ::open(task_files[i].c_str(), O_WRONLY | O_CLOEXEC);
+    if (fds[n] < 0) {
+      reason = "open " + task_files[i] + ": " + std::strerror(errno);
+      v1 = false;
+      break;
+    }
+    ++n;
+  }
+  if (!v1) {
+    for (int i = 0; i < n; ++i) ::close(fds[i]);
+    n = 0;
+  }
+  send_fds(sock, kGroups, fds, n);
+  for (int i = 0; i < n; ++i) ::close(fds[i]);
+  if (v1) {
+    (*info)["cgroup"] = {{"version", 1}, {"paths", dirs}, {"memory_max", mem}, {"pids_max", tasks}};
+    ours->insert(ours->end(), dirs.begin(), dirs.end());
+  } else {
+    (*info)["cgroup"] = {{"available", false}, {"reason", v2_reason + "; v1: " + reason}};
+    (*info)["rlimits"]["data"] = mem;
+  }
 }
 
 }  // namespace
@@ -887,42 +980,19 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   std::string cg_path, cg_reason;
   std::vector<std::string> leftovers;
   int cg_fd = cgroup_create(mem, tasks, &cg_path, &cg_reason, &leftovers);
-  std::vector<std::string> v1_tasks, v1_dirs;
-  std::string v1_reason;
-  bool v1 = cg_fd < 0 && cgroup_v1_create(mem, tasks, &v1_tasks, &v1_dirs, &v1_reason, &leftovers);
-  for (size_t i = 0; v1 && i < v1_tasks.size() && i < 2; ++i) {
-    cp.v1_tasks[i] = ::open(v1_tasks[i].c_str(), O_WRONLY | O_CLOEXEC);
-    if (cp.v1_tasks[i] < 0) {
-      v1_reason = "open " + v1_tasks[i] + ": " + std::strerror(errno);
-      v1 = false;
-    }
-  }
-  auto close_v1 = [&] {
-    for (int& fd : cp.v1_tasks)
-      if (fd >= 0) ::close(std::exchange(fd, -1));
-  };
-  if (!v1) close_v1();
-  if (cg_fd >= 0) {
+  if (cg_fd >= 0)
     info["cgroup"] = {{"version", 2}, {"path", cg_path}, {"memory_max", mem}, {"pids_max", tasks}};
-  } else if (v1) {
-    info["cgroup"] = {{"version", 1}, {"paths", v1_dirs}, {"memory_max", mem}, {"pids_max", tasks}};
-  } else {
-    info["cgroup"] = {{"available", false}, {"reason", cg_reason + "; v1: " + v1_reason}};
-  }
+  // The v1 groups are made after the clone, while the child builds its root: their mkdirs (~0.4
+  // ms, the memory group's most) stay off the start's critical path (hand_over_v1_groups).
+  cp.await_v1_groups = cg_fd < 0;
+  cp.data_limit = mem;
   rlimit cur{};
   ::getrlimit(RLIMIT_NOFILE, &cur);
   rlim_t nofile = cur.rlim_max == RLIM_INFINITY ? files : std::min<rlim_t>(files, cur.rlim_max);
   cp.rlimits.push_back({RLIMIT_CORE, {0, 0}});
   cp.rlimits.push_back({RLIMIT_NOFILE, {nofile, nofile}});
   cp.rlimits.push_back({RLIMIT_NPROC, {tasks, tasks}});
-  nlohmann::json rl = {{"core", 0}, {"nofile", nofile}, {"nproc", tasks}};
-  if (cg_fd < 0 && !v1) {
-    // Without a memory cgroup: bound each process's data segment. Never RLIMIT_AS (V8 and Go
-    // reserve large address ranges they never touch).
-    cp.rlimits.push_back({RLIMIT_DATA, {mem, mem}});
-    rl["data"] = mem;
-  }
-  info["rlimits"] = rl;
+  info["rlimits"] = {{"core", 0}, {"nofile", nofile}, {"nproc", tasks}};
 
   // Environment and command.
   std::vector<std::string> host_env;
@@ -960,7 +1030,6 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     if (cg_fd >= 0) ::close(cg_fd);
-    close_v1();
     cap_free(cp.no_caps);
     return fail(125, std::string("socketpair: ") + std::strerror(errno));
   }
@@ -983,7 +1052,6 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
   int clone_err = errno;
   ::close(sv[1]);
   if (cg_fd >= 0) ::close(cg_fd);
-  close_v1();
   cap_free(cp.no_caps);
   if (pid < 0) {
     ::close(sv[0]);
@@ -1002,8 +1070,9 @@ SpawnResult spawn_isolated(const Policy& policy, const std::vector<std::string>&
                          std::strerror(clone_err) + "\n  " + hint);
   }
 
-  std::vector<std::string> ours = v1_dirs;
+  std::vector<std::string> ours;
   if (!cg_path.empty()) ours.push_back(cg_path);
+  if (cp.await_v1_groups) hand_over_v1_groups(sv[0], mem, tasks, cg_reason, &info, &ours, &leftovers);
   remove_leftover_groups(leftovers, ours);
   if (meanwhile) meanwhile();
 

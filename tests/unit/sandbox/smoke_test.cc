@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,6 +266,72 @@ TEST_F(SmokeTest, ForkBombStopsAtTheTaskLimit) {
   size_t at = r.out.find("started ");
   ASSERT_NE(at, std::string::npos) << r.out;
   EXPECT_LE(std::atoi(r.out.c_str() + at + 8), 40) << r.out;
+}
+
+// Memory is bounded one way or the other: by the sandbox's memory group, which the server is in,
+// or, without one (no delegated v2 group; v1 only for root), by RLIMIT_DATA, and session.start says
+// which. As root on a v1 host the group is made while the child builds its root and handed over
+// on the setup socket, so both ends of that handover are exercised: root's and, in a child that
+// becomes `nobody`, the empty one.
+std::string memory_bound_problem(const nlohmann::json& info, const std::string& out, uint64_t mem) {
+  std::string data = out.substr(0, out.find('\n'));
+  const nlohmann::json& cg = info["cgroup"];
+  if (cg.contains("memory_max")) {
+    if (data != "unlimited") return "in a memory group, yet ulimit -d is " + data;
+    if (info["rlimits"].contains("data")) return "in a memory group, yet a data limit is reported";
+    for (const auto& d : cg.value("paths", nlohmann::json::array()))
+      if (out.find(std::filesystem::path(d.get<std::string>()).filename().string()) ==
+          std::string::npos)
+        return "not inside " + d.get<std::string>() + ": " + out;
+    return "";
+  }
+  if (data != std::to_string(mem / 1024)) return "no memory group, yet ulimit -d is " + data;
+  if (info["rlimits"].value("data", uint64_t{0}) != mem) return "no data limit reported";
+  return "";
+}
+
+TEST_F(SmokeTest, MemoryIsBoundedByTheGroupOrByTheDataLimit) {
+  const uint64_t mem = 1ULL << 30;
+  Policy p = policy();
+  p.limits.memory_bytes = mem;
+  const std::vector<std::string> argv = {"/bin/sh", "-c", "ulimit -d; cat /proc/self/cgroup"};
+  Outcome mine = run(p, argv);
+  if (!started(mine)) GTEST_SKIP();
+  EXPECT_EQ(memory_bound_problem(mine.info, mine.out, mem), "") << mine.info.dump();
+  if (::geteuid() != 0) return;
+  // As `nobody`: no group can be made, so the child is handed none and limits its data segment.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
+    ::lchown(e.path().c_str(), 65534, 65534);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0)
+      ::_exit(3);
+    // Changing ids left this process undumpable (as an exec'd `nobody` would not be), and its
+    // /proc/self/uid_map then belongs to root.
+    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    Outcome theirs = run(p, argv);
+    std::string msg = theirs.ok ? memory_bound_problem(theirs.info, theirs.out, mem)
+                                : "did not start: " + theirs.error;
+    if (!msg.empty()) msg += " " + theirs.info.dump();
+    ssize_t n = ::write(pipefd[1], msg.data(), msg.size());
+    ::_exit(n == static_cast<ssize_t>(msg.size()) ? 0 : 4);
+  }
+  ::close(pipefd[1]);
+  std::string msg;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(msg, "");
 }
 
 // Each sandbox's group is left behind when mcpcell exits and removed by a later sandbox, unless its
