@@ -77,6 +77,9 @@ for (const sandboxed of [false, true]) {
     const end = r.records.find((x) => x.event === 'session.end');
     assert.ok(start && end, JSON.stringify(r.records));
     assert.equal(start.started, false);
+    // Not even a child was made: no sandbox to describe. (The marker alone cannot tell: a server
+    // started and killed at once would rarely get as far as writing it.)
+    assert.deepEqual(start.sandbox, {});
     assert.equal(end.exit, 125);
     assert.match(end.reason, /mcpcell-scan\.so is missing/);
     // Nothing could be scanned, so nothing of the command line is recorded.
@@ -91,6 +94,7 @@ test('a module writable by group or others is refused before the server runs', (
   assert.equal(r.status, 125, r.stderr);
   assert.match(r.stderr, /refusing the scan module .*mcpcell-scan\.so: it is writable by group or others/);
   assert.ok(!r.ran, 'the server ran with a refused module');
+  assert.deepEqual(r.records.find((x) => x.event === 'session.start')?.sandbox, {});
   assert.equal(r.records.find((x) => x.event === 'session.end')?.exit, 125);
 });
 
