@@ -423,7 +423,7 @@ constexpr ModuleApi kApi = {kModuleAbi, sizeof(ModuleApi), HsEngine::build, new_
 }  // namespace
 }  // namespace mcpcell::scan
 
-// The module's only exported symbol (the rest is hidden: -fvisibility=hidden).
+// The module's only exported symbol: everything else in it is local (module.map).
 extern "C" __attribute__((visibility("default"))) const mcpcell::scan::ModuleApi*
 mcpcell_scan_module() {
   return &mcpcell::scan::kApi;
