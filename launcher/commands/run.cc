@@ -247,9 +247,17 @@ int cmd_run(const Args& args) {
   // nothing is relayed before the chain exists (the server's first output waits in its pipe, a
   // refused system call waits for the relay's answer), and a chain that cannot be built stops the
   // session before the client hears anything.
+  // The scan module is loaded as the chain is built; that it is there is checked first, which is
+  // cheap, so that a missing one stops the session before the server could run at all.
   std::unique_ptr<FilterChain> chain;
-  sandbox::SpawnResult spawned =
-      sandbox::spawn(policy, opt.argv, stdio, [&] { chain = build_chain(chain_config, &status); });
+  sandbox::SpawnResult spawned;
+  if (std::string why; !scan_engine_found(&why)) {
+    spawned.exit_code = 125;
+    spawned.error = why;
+  } else {
+    spawned = sandbox::spawn(policy, opt.argv, stdio,
+                             [&] { chain = build_chain(chain_config, &status); });
+  }
   ::close(pipes.server_in[0]);
   ::close(pipes.server_out[1]);
   ::close(pipes.server_err[1]);

@@ -1,5 +1,6 @@
-#include "scan/engine.h"
-
+// The scan module's implementation of engine.h: Hyperscan fires, RE2 finds spans. Built into
+// mcpcell-scan.so (and, for tests and benchmarks, linked directly); nothing outside this file
+// includes either library's headers, so mcpcell itself links neither (module.h).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,12 +10,18 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include <hs/hs.h>
+#include <re2/re2.h>
 
+#include "scan/engine.h"
+#include "scan/module.h"
 #include "scan/validators.h"
 
 namespace mcpcell::scan {
+
+namespace {
 
 std::unique_ptr<RE2> compile_re2(const std::string& pattern, std::string* error) {
   RE2::Options o;
@@ -28,8 +35,6 @@ std::unique_ptr<RE2> compile_re2(const std::string& pattern, std::string* error)
   }
   return re;
 }
-
-namespace {
 
 uint64_t fnv1a(uint64_t h, std::string_view s) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
@@ -89,11 +94,62 @@ bool unbounded(std::string_view p) {
   return false;
 }
 
-}  // namespace
+// The engine. Its state is what one scanning thread needs between fired() and spans().
+class HsEngine final : public Engine {
+ public:
+  static std::unique_ptr<Engine> build(std::vector<Rule> rules, Status* status,
+                                       const std::string& cache_dir, std::vector<uint8_t> places);
+  ~HsEngine() override;
 
-std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
-                                      const std::string& cache_dir, std::vector<uint8_t> places) {
-  std::unique_ptr<Engine> e(new Engine());
+  const std::vector<Rule>& rules() const override { return rules_; }
+  long index(std::string_view id) const override;
+  void fired(std::string_view text, std::vector<uint32_t>* fired, Where where) override;
+  const std::vector<uint32_t>* ends(uint32_t i) const override;
+  void spans(uint32_t i, std::string_view text, std::vector<Span>* out,
+             const std::vector<uint32_t>* ends) const override;
+  void find(std::string_view text, std::vector<Span>* out) override;
+
+ private:
+  HsEngine() = default;
+  std::vector<Rule> rules_;
+  // RE2 programs are compiled when their rule first fires: compiling all of them took ~25 ms of
+  // every start, and most rules never fire in a session. A rule set is still checked whole when
+  // it is first seen (no cached Hyperscan database), so a bad pattern fails at load, not later.
+  struct Compiled {
+    std::once_flag once;
+    std::unique_ptr<RE2> span;
+    std::vector<std::unique_ptr<RE2>> allow;
+    bool ok = false;
+    // Longest match of the Hyperscan pattern (the prefilter's, so an upper bound), or 0 when
+    // unbounded, when it can match the empty string, or when RE2 uses a `span` of its own: then
+    // RE2 reads from where it stands.
+    size_t max_width = 0;
+  };
+  const Compiled& compiled(uint32_t i) const;
+  static bool compile_rule(const Rule& r, Compiled* c, std::string* error);
+  mutable std::unique_ptr<Compiled[]> re_;
+  hs_database* db_[3] = {nullptr, nullptr, nullptr};
+  hs_scratch* scratch_ = nullptr;  // allocated for all three databases
+  std::vector<uint32_t> fired_scratch_;
+  // Per rule, the match ends of the last scan; `full` once too many to keep them all.
+  struct Hits {
+    std::vector<std::vector<uint32_t>>* ends;
+    std::vector<uint32_t>* fired;
+    size_t kept = 0;
+    bool full = false;
+  };
+  static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                      void* ctx);
+  std::vector<std::vector<uint32_t>> ends_;
+  std::vector<uint32_t> dirty_;  // the rules whose ends_ are not empty
+  // Per rule: its pattern is RE2's and has no unbounded repeat, so it reports every match end.
+  std::vector<bool> windowed_;
+  bool ends_complete_ = true;
+};
+
+std::unique_ptr<Engine> HsEngine::build(std::vector<Rule> rules, Status* status,
+                                        const std::string& cache_dir, std::vector<uint8_t> places) {
+  std::unique_ptr<HsEngine> e(new HsEngine());
   e->rules_ = std::move(rules);
   places.resize(e->rules_.size(), 0x7);
   e->windowed_.resize(e->rules_.size());
@@ -178,7 +234,7 @@ std::unique_ptr<Engine> Engine::build(std::vector<Rule> rules, Status* status,
   return e;
 }
 
-bool Engine::compile_rule(const Rule& r, Compiled* c, std::string* error) {
+bool HsEngine::compile_rule(const Rule& r, Compiled* c, std::string* error) {
   c->span = compile_re2(r.span.empty() ? r.pattern : r.span, error);
   if (!c->span) return false;
   hs_expr_info_t* info = nullptr;
@@ -200,7 +256,7 @@ bool Engine::compile_rule(const Rule& r, Compiled* c, std::string* error) {
   return true;
 }
 
-const Engine::Compiled& Engine::compiled(uint32_t i) const {
+const HsEngine::Compiled& HsEngine::compiled(uint32_t i) const {
   Compiled& c = re_[i];
   std::call_once(c.once, [&] {
     std::string err;
@@ -209,25 +265,24 @@ const Engine::Compiled& Engine::compiled(uint32_t i) const {
   return c;
 }
 
-Engine::~Engine() {
+HsEngine::~HsEngine() {
   if (scratch_) hs_free_scratch(scratch_);
   for (hs_database* db : db_)
     if (db) hs_free_database(db);
 }
 
-long Engine::index(std::string_view id) const {
+long HsEngine::index(std::string_view id) const {
   for (size_t i = 0; i < rules_.size(); ++i)
     if (rules_[i].id == id) return static_cast<long>(i);
   return -1;
 }
 
-namespace {
 // Enough for thousands of findings in one message; past it RE2 reads whole texts again, and a
 // message built to fire a rule at every byte costs bounded memory.
 constexpr size_t kMaxEnds = 1 << 16;
-}  // namespace
 
-int Engine::on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
+int HsEngine::on_match(unsigned id, unsigned long long, unsigned long long to, unsigned,
+                       void* ctx) {
   Hits& h = *static_cast<Hits*>(ctx);
   std::vector<uint32_t>& e = (*h.ends)[id];
   if (e.empty()) h.fired->push_back(id);
@@ -243,7 +298,7 @@ int Engine::on_match(unsigned id, unsigned long long, unsigned long long to, uns
   return 0;
 }
 
-void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where where) {
+void HsEngine::fired(std::string_view text, std::vector<uint32_t>* fired, Where where) {
   for (uint32_t i : dirty_) ends_[i].clear();
   dirty_.clear();
   fired->clear();
@@ -264,13 +319,13 @@ void Engine::fired(std::string_view text, std::vector<uint32_t>* fired, Where wh
   dirty_ = *fired;
 }
 
-const std::vector<uint32_t>* Engine::ends(uint32_t i) const {
+const std::vector<uint32_t>* HsEngine::ends(uint32_t i) const {
   if (!ends_complete_ || i >= ends_.size() || !windowed_[i] || ends_[i].empty()) return nullptr;
   return &ends_[i];
 }
 
-void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out,
-                   const std::vector<uint32_t>* ends) const {
+void HsEngine::spans(uint32_t i, std::string_view text, std::vector<Span>* out,
+                     const std::vector<uint32_t>* ends) const {
   const Compiled& c = compiled(i);
   const Rule& rule = rules_[i];
   if (!c.ok) {
@@ -340,28 +395,36 @@ void Engine::spans(uint32_t i, std::string_view text, std::vector<Span>* out,
   }
 }
 
-void drop_shadowed(const std::vector<Rule>& rules, std::vector<Span>* spans) {
-  std::sort(spans->begin(), spans->end(), [](const Span& a, const Span& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
-  });
-  std::vector<Span> kept;
-  for (const Span& s : *spans) {
-    if (!rules[s.rule].fallback) {
-      kept.push_back(s);
-      continue;
-    }
-    bool shadowed = false;
-    for (const Span& o : *spans)
-      shadowed |= !rules[o.rule].fallback && o.begin < s.end && s.begin < o.end;
-    if (!shadowed) kept.push_back(s);
-  }
-  *spans = std::move(kept);
-}
-
-void Engine::find(std::string_view text, std::vector<Span>* out) {
-  fired(text, &fired_scratch_);
+void HsEngine::find(std::string_view text, std::vector<Span>* out) {
+  fired(text, &fired_scratch_, Where::lists);
   for (uint32_t i : fired_scratch_) spans(i, text, out, ends(i));
   drop_shadowed(rules_, out);
 }
 
+class Re2Pattern final : public Pattern {
+ public:
+  explicit Re2Pattern(std::unique_ptr<RE2> re) : re_(std::move(re)) {}
+  bool partial_match(std::string_view text) const override {
+    return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *re_);
+  }
+
+ private:
+  std::unique_ptr<RE2> re_;
+};
+
+std::unique_ptr<Pattern> new_pattern(const std::string& pattern, std::string* error) {
+  auto re = compile_re2(pattern, error);
+  if (!re) return nullptr;
+  return std::make_unique<Re2Pattern>(std::move(re));
+}
+
+constexpr ModuleApi kApi = {kModuleAbi, sizeof(ModuleApi), HsEngine::build, new_pattern};
+
+}  // namespace
 }  // namespace mcpcell::scan
+
+// The module's only exported symbol: everything else in it is local (module.map).
+extern "C" __attribute__((visibility("default"))) const mcpcell::scan::ModuleApi*
+mcpcell_scan_module() {
+  return &mcpcell::scan::kApi;
+}

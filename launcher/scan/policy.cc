@@ -20,12 +20,13 @@ Status check_keys(const json& j, std::initializer_list<const char*> known, const
   return Status::Ok();
 }
 
-Status compile_list(const json& j, const std::string& where, std::vector<std::unique_ptr<RE2>>* out) {
+Status compile_list(const json& j, const std::string& where,
+                    std::vector<std::unique_ptr<Pattern>>* out) {
   if (!j.is_array()) return Status::Error(where + " must be an array of patterns");
   for (const auto& p : j) {
     if (!p.is_string()) return Status::Error(where + " must be an array of patterns");
     std::string err;
-    auto re = compile_re2(p.get<std::string>(), &err);
+    auto re = compile_pattern(p.get<std::string>(), &err);
     if (!re) return Status::Error(where + ": " + p.get<std::string>() + ": " + err);
     out->push_back(std::move(re));
   }
@@ -214,14 +215,13 @@ Action Policy::action(uint32_t rule, Where where, std::string_view tool) const {
 }
 
 bool Policy::allowed(std::string_view finding, std::string_view tool) const {
-  re2::StringPiece f(finding.data(), finding.size());
   for (const auto& re : allow_)
-    if (RE2::PartialMatch(f, *re)) return true;
+    if (re->partial_match(finding)) return true;
   if (!tool.empty()) {
     auto t = tools_.find(tool);
     if (t != tools_.end())
       for (const auto& re : t->second.allow)
-        if (RE2::PartialMatch(f, *re)) return true;
+        if (re->partial_match(finding)) return true;
   }
   return false;
 }

@@ -40,13 +40,13 @@ class Policy {
   struct ToolPolicy {
     ActionSet action;
     std::map<std::string, ActionSet, std::less<>> rules;
-    std::vector<std::unique_ptr<RE2>> allow;
+    std::vector<std::unique_ptr<Pattern>> allow;
   };
   bool enabled_ = true;
   std::unique_ptr<Engine> engine_;
   std::vector<ActionSet> chain_;  // per engine rule: policy rule > policy category > rule > category
   std::map<std::string, ToolPolicy, std::less<>> tools_;
-  std::vector<std::unique_ptr<RE2>> allow_;
+  std::vector<std::unique_ptr<Pattern>> allow_;
   std::map<std::string, ServerRequestAction, std::less<>> server_requests_;
 };
 

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "scan/json_text.h"
+#include "scan/module.h"
 #include "scan/policy.h"
 
 namespace mcpcell {
@@ -384,7 +385,8 @@ std::string redact_text(std::string_view text) {
     }();
     policy = own.get();
   }
-  if (policy == nullptr) return std::string(text);
+  // A record never holds a secret, so text that could not be scanned is not recorded.
+  if (policy == nullptr) return text.empty() ? std::string() : std::string("[REDACTED:unscanned]");
   std::vector<scan::Span> spans;
   policy->engine().find(text, &spans);
   if (spans.empty()) return std::string(text);
@@ -402,6 +404,10 @@ std::string redact_text(std::string_view text) {
   }
   out.append(text.substr(pos));
   return out;
+}
+
+bool scan_engine_found(std::string* why) {
+  return scan::scan_module_found(why);
 }
 
 }  // namespace mcpcell
