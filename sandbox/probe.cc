@@ -261,7 +261,9 @@ Check probe_trial(const std::string& state_dir, const std::string& config_dir) {
   const auto& info = r.child.info;
   c.detail = "/bin/true ran isolated: namespaces user, mount, pid, net, ipc, uts, cgroup; landlock "
              "ABI " + std::to_string(info["landlock"].value("abi", 0)) + "; seccomp user_notif; " +
-             (info["cgroup"].contains("path") ? "cgroup limits" : "rlimits only");
+             (info["cgroup"].contains("path")    ? "cgroup v2 limits"
+              : info["cgroup"].contains("paths") ? "cgroup v1 limits (pids, memory)"
+                                                 : "rlimits only");
   return c;
 }
 

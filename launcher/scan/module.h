@@ -43,6 +43,10 @@ const ModuleApi* scan_module(std::string* error);
 // so that a missing module stops the session before the server runs rather than after.
 bool scan_module_found(std::string* error);
 
+// The module file scan_module() loads (or would load), for `mcpcell doctor`; empty when there is
+// none it may use.
+std::string scan_module_path();
+
 }  // namespace mcpcell::scan
 
 extern "C" const mcpcell::scan::ModuleApi* mcpcell_scan_module();

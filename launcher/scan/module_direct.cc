@@ -12,4 +12,6 @@ bool scan_module_found(std::string*) {
   return true;
 }
 
+std::string scan_module_path() { return "(linked in)"; }
+
 }  // namespace mcpcell::scan

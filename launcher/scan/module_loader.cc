@@ -141,6 +141,8 @@ const ModuleApi* scan_module(std::string* error) {
   return loaded.api;
 }
 
+std::string scan_module_path() { return found().path; }
+
 bool scan_module_found(std::string* error) {
   const Found& f = found();
   if (!f.error.empty() && error) *error = f.error;

@@ -111,3 +111,34 @@ test('a module of another ABI is refused and the session does not start', () => 
   assert.equal(end?.exit, 125);
   assert.match(end.reason, /another build of mcpcell/);
 });
+
+// `mcpcell doctor` loads the module for real and says where it came from, or why it cannot be used.
+function doctor(dir) {
+  const r = spawnSync(join(dir, 'mcpcell'), ['doctor', '--json'], { env: h.env, encoding: 'utf8', timeout: 60000 });
+  const out = JSON.parse(r.stdout);
+  return { status: r.status, out, check: out.checks.find((c) => c.name === 'scan module') };
+}
+
+test('doctor reports the module it loads', () => {
+  const dir = install(MODULE);
+  const d = doctor(dir);
+  assert.equal(d.out.scan_module, true);
+  assert.equal(d.check?.level, 'ok', JSON.stringify(d.check));
+  assert.equal(d.check.detail, `${join(dir, 'mcpcell-scan.so')} loads (Hyperscan and RE2)`);
+  assert.equal(d.status, d.out.sandbox_available ? 0 : 1);
+});
+
+for (const [what, module, mode, says] of [
+  ['missing', null, 0o755, /mcpcell-scan\.so is missing/],
+  ['writable by others', MODULE, 0o757, /writable by group or others/],
+  ['of another ABI', WRONG_ABI, 0o755, /another build of mcpcell/],
+]) {
+  test(`doctor fails when the module is ${what}`, () => {
+    const d = doctor(install(module, mode));
+    assert.equal(d.status, 1);
+    assert.equal(d.out.scan_module, false);
+    assert.equal(d.check?.level, 'fail', JSON.stringify(d.check));
+    assert.match(d.check.detail, says);
+    assert.match(d.check.fix, /reinstall mcpcell/);
+  });
+}
