@@ -19,6 +19,7 @@
 #include "io/relay.h"
 #include "profiles/resolve.h"
 #include "sandbox/sandbox.h"
+#include "scan/module.h"
 #include "scan/scan_filter.h"
 
 namespace mcpcell {
@@ -251,7 +252,7 @@ int cmd_run(const Args& args) {
   // cheap, so that a missing one stops the session before the server could run at all.
   std::unique_ptr<FilterChain> chain;
   sandbox::SpawnResult spawned;
-  if (std::string why; !scan_engine_found(&why)) {
+  if (std::string why; !scan::scan_module_found(&why)) {
     spawned.exit_code = 125;
     spawned.error = why;
   } else {

@@ -17,7 +17,6 @@
 #include <set>
 
 #include "scan/json_text.h"
-#include "scan/module.h"
 #include "scan/policy.h"
 
 namespace mcpcell {
@@ -404,10 +403,6 @@ std::string redact_text(std::string_view text) {
   }
   out.append(text.substr(pos));
   return out;
-}
-
-bool scan_engine_found(std::string* why) {
-  return scan::scan_module_found(why);
 }
 
 }  // namespace mcpcell

@@ -22,8 +22,4 @@ std::unique_ptr<Filter> make_scan_filter(const ChainConfig& config, Status* stat
 // module is missing) nothing can be told apart, and the whole text is [REDACTED:unscanned].
 std::string redact_text(std::string_view text);
 
-// Whether the scan engine's module is there to be loaded, without loading it (scan/module.h);
-// a message saying what to do when it is not.
-bool scan_engine_found(std::string* why);
-
 }  // namespace mcpcell
