@@ -1,0 +1,225 @@
+// Hostile traffic, end to end: a seeded generator writes a stream of lines a broken or malicious
+// peer could send (valid JSON-RPC in odd spellings, truncated and non-JSON lines, invalid UTF-8,
+// raw control characters, nesting past any sane depth, oversize lines, blank lines, a last line
+// without its newline), in random chunk sizes, through the real mcpcell binary. Whatever the mix:
+//   - mcpcell never crashes or hangs, and exits with the server's status;
+//   - everything it writes to the client is valid UTF-8 and valid JSON;
+//   - every well-formed message arrives byte for byte and in order, and nothing is invented;
+//   - nothing is lost: each line the peer sent has exactly one record (forwarded, invalid or
+//     oversize) in the audit log;
+//   - no server process is left behind.
+// The in-process fuzzers (tests/fuzz) go deeper into each parser; this checks the whole path, with
+// the real framing, pipes and audit writer. A failure prints its seed: MCPCELL_HOSTILE_SEED=N
+// replays it (and adds it to the seeds run).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tempHome, wrap } from './lib/env.mjs';
+import { LineClient, killAll } from './lib/linejson.mjs';
+import { readAudit, events } from './lib/audit.mjs';
+import { newMark, waitGone } from './lib/procs.mjs';
+
+const MAX_LINE = 65536;
+const SEEDS = [1, 2, 3, ...(process.env.MCPCELL_HOSTILE_SEED ? [Number(process.env.MCPCELL_HOSTILE_SEED)] : [])];
+
+function rng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)] };
+}
+
+// Words no scan rule fires on: the well-formed lines must pass untouched.
+const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'kilo'];
+
+// One line: its bytes (without '\n') and what mcpcell must do with it: 'must' be forwarded byte
+// for byte, 'never' be forwarded, or 'either' (well-formed JSON that a relay may reasonably refuse,
+// e.g. nesting deeper than it parses). Each line carries a unique marker so it can be found.
+function makeLine(r, n, dir) {
+  const words = (k) => Array.from({ length: k }, () => r.pick(WORDS)).join(' ');
+  const mark = `m${n}`;
+  const note = (extra = {}) => ({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: `${mark} ${words(1 + r.int(6))}`, ...extra } });
+  const request = () => ({ jsonrpc: '2.0', id: `${mark}`, method: r.pick(['ping', 'roots/list', 'x/vendor']), params: { q: mark } });
+  const s = (v) => Buffer.from(JSON.stringify(v));
+  switch (r.int(16)) {
+    case 0: return { kind: 'must', bytes: s(note()) };
+    case 1: return { kind: 'must', bytes: Buffer.from(JSON.stringify(note()).replaceAll(':', ' : ').replaceAll(',', ' ,\t')) };
+    case 2: return { kind: 'must', bytes: s(dir === 's2c' ? { jsonrpc: '2.0', id: 100000 + n, result: { mark, n: [0, -1, 2.5e3, null, true] } } : request()) };
+    case 3: return { kind: 'must', bytes: s([note(), request()]) };  // a batch
+    case 4: return { kind: 'must', bytes: s(note({ data: `${mark} \u00e9\u00fc\u2713 \ud83d\ude00 "q" \\ /` })) };
+    case 5: {  // deep but sane nesting
+      let v = [mark];
+      for (let i = 0; i < 200; ++i) v = [v];
+      return { kind: 'must', bytes: s(note({ deep: v })) };
+    }
+    case 6: return { kind: 'either', bytes: Buffer.from(`${'['.repeat(2000)}"${mark}"${']'.repeat(2000)}`) };
+    case 7: return { kind: 'never', bytes: Buffer.from(JSON.stringify(note()).slice(0, 10 + r.int(40))) };  // cut off
+    case 8: return { kind: 'never', bytes: Buffer.from(`[${mark}] server starting up: ${words(4)}`) };  // a log line
+    case 9: {  // invalid UTF-8 inside a string: a stray continuation, an overlong '/', a UTF-16 surrogate
+      const bad = r.pick([[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0xf8, 0x88, 0x80, 0x80, 0x80]]);
+      const [a, b] = JSON.stringify(note()).split(mark);
+      return { kind: 'never', bytes: Buffer.concat([Buffer.from(a + mark), Buffer.from(bad), Buffer.from(b)]) };
+    }
+    case 10: {  // a raw control character (NUL, ESC, DEL is fine) inside a string
+      const [a, b] = JSON.stringify(note()).split(mark);
+      return { kind: 'never', bytes: Buffer.concat([Buffer.from(a + mark), Buffer.from([r.pick([0x00, 0x1b, 0x07, 0x0b])]), Buffer.from(b)]) };
+    }
+    case 11: return { kind: 'never', bytes: s(note({ pad: 'x'.repeat(MAX_LINE + r.int(3 * MAX_LINE)) })) };  // oversize
+    case 12: return { kind: 'never', bytes: Buffer.from(r.pick(['', ' ', '\t', '\r', ' \r'])), blank: true };
+    case 13: return { kind: 'never', bytes: Buffer.from(`{"jsonrpc":"2.0","method":"${mark}"}}`) };  // trailing garbage
+    case 14: return { kind: 'never', bytes: Buffer.from(`{"jsonrpc":"2.0","method":"${mark}",}`) };  // trailing comma
+    default: return { kind: 'must', bytes: s(note({ big: words(2000 + r.int(6000)) })) };  // tens of KB
+  }
+}
+
+function generate(seed, dir, count) {
+  const r = rng(seed);
+  const lines = Array.from({ length: count }, (_, n) => makeLine(r, n, dir));
+  // Half the streams end with a last line that has no newline (a well-formed one, so it counts).
+  const lastCut = r.int(2) === 0;
+  if (lastCut) lines.push({ kind: 'must', bytes: Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: `m${count} last` } })), noNewline: true });
+  const parts = lines.map((l) => (l.noNewline ? l.bytes : Buffer.concat([l.bytes, Buffer.from('\n')])));
+  return { lines, stream: Buffer.concat(parts), r };
+}
+
+// The stream in random chunks, some a byte long, so lines arrive split everywhere.
+function chunks(r, buf) {
+  const out = [];
+  for (let i = 0; i < buf.length;) {
+    const n = r.pick([1, 7, 100, 4096, 65536, 300000]);
+    out.push(buf.subarray(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// The checks shared by both directions. `out`: mcpcell's stdout lines (raw Buffers).
+function checkOutput(seed, lines, out, { echoesAllowed = new Set() } = {}) {
+  const where = `seed ${seed}`;
+  const sent = new Map(lines.map((l) => [l.bytes.toString('latin1'), l]));
+  const forwarded = [];
+  for (const b of out) {
+    let text;
+    try { text = utf8.decode(b); } catch { assert.fail(`${where}: mcpcell wrote invalid UTF-8: ${b.toString('latin1').slice(0, 200)}`); }
+    try { JSON.parse(text); } catch { assert.fail(`${where}: mcpcell wrote a line that is not JSON: ${text.slice(0, 200)}`); }
+    const l = sent.get(b.toString('latin1'));
+    if (l) {
+      assert.notEqual(l.kind, 'never', `${where}: a line that must not pass was forwarded: ${text.slice(0, 200)}`);
+      forwarded.push(l);
+    } else {
+      assert.ok(echoesAllowed.has(text) || [...echoesAllowed].some((p) => p instanceof RegExp && p.test(text)),
+        `${where}: mcpcell wrote a line nobody sent: ${text.slice(0, 300)}`);
+    }
+  }
+  const must = lines.filter((l) => l.kind === 'must');
+  const got = forwarded.filter((l) => l.kind === 'must');
+  assert.equal(got.length, must.length, `${where}: well-formed lines lost: ${must.length - got.length}`);
+  for (let i = 0; i < must.length; ++i)
+    assert.equal(got[i], must[i], `${where}: well-formed line ${i} out of order`);
+}
+
+function checkRecords(seed, auditPath, dir, lines) {
+  const where = `seed ${seed}`;
+  const records = readAudit(auditPath);  // throws on a line that is not JSON
+  const mine = records.filter((x) => x.dir === dir && ['message', 'message.invalid', 'message.oversize'].includes(x.event));
+  assert.equal(mine.length, lines.length, `${where}: ${lines.length} lines sent ${dir}, ${mine.length} recorded`);
+  const oversize = lines.filter((l) => l.bytes.length > MAX_LINE).length;
+  assert.equal(events(mine, 'message.oversize').length, oversize, `${where}: oversize lines recorded as such`);
+  assert.equal(events(records, 'session.end').length, 1, `${where}: one session.end`);
+  return records;
+}
+
+let dir;
+before(() => { dir = mkdtempSync(join(tmpdir(), 'mcpcell-hostile-')); });
+after(() => { killAll(); rmSync(dir, { recursive: true, force: true }); });
+
+describe('hostile traffic from the server', () => {
+  for (const seed of SEEDS) {
+    test(`seed ${seed}: every line forwarded or recorded, the output valid, the status kept`, async () => {
+      const t = tempHome();
+      const { lines, stream, r } = generate(seed, 's2c', 300);
+      const data = join(dir, `s2c-${seed}.bin`);
+      const sizes = chunks(r, stream).map((c) => c.length);
+      writeFileSync(data, stream);
+      // The server writes the stream in the generator's chunk sizes, pausing now and then so the
+      // chunks arrive as separate reads, and exits 3 without waiting for the client.
+      const script = join(dir, 'writer.cjs');
+      writeFileSync(script, `
+        const fs = require('fs');
+        const buf = fs.readFileSync(process.argv[2]);
+        const sizes = JSON.parse(process.argv[3]);
+        let i = 0, k = 0;
+        (function step() {
+          while (k < sizes.length) {
+            fs.writeSync(1, buf.subarray(i, i + sizes[k]));
+            i += sizes[k++];
+            if (k % 7 === 0) return setTimeout(step, 1);
+          }
+          process.exit(3);
+        })();`);
+      const mark = newMark();
+      const env = { ...t.env, [mark.split('=')[0]]: mark.split('=')[1] };
+      const c = new LineClient(wrap([process.execPath, script, data, JSON.stringify(sizes)],
+        { extra: ['--quiet', '--max-line-bytes', String(MAX_LINE)], allowRead: [dir], allowEnv: [mark.split('=')[0]] }), { env });
+      const { code, signal } = await c.exit(30000);
+      await c.closed;
+      assert.equal(signal, null, `seed ${seed}: mcpcell died of ${signal}; stderr: ${c.stderr.slice(-1000)}`);
+      assert.equal(code, 3, `seed ${seed}: the server's status; stderr: ${c.stderr.slice(-1000)}`);
+      const out = splitLines(Buffer.concat(c.stdoutRaw));
+      checkOutput(seed, lines, out);
+      const records = checkRecords(seed, t.auditPath, 's2c', lines);
+      assert.equal(events(records, 'session.end')[0].exit, 3);
+      await waitGone(mark, 2000);
+      t.cleanup();
+    });
+  }
+});
+
+describe('hostile traffic from the client', () => {
+  for (const seed of SEEDS) {
+    test(`seed ${seed}: every line forwarded or answered and recorded, nothing invalid reaches the server`, async () => {
+      const t = tempHome();
+      const { lines, stream, r } = generate(seed + 1000, 'c2s', 300);
+      const mark = newMark();
+      const env = { ...t.env, [mark.split('=')[0]]: mark.split('=')[1] };
+      // `cat` mirrors what reached it: what comes back is exactly what mcpcell forwarded.
+      const c = new LineClient(wrap(['cat'], { extra: ['--quiet', '--max-line-bytes', String(MAX_LINE)], allowEnv: [mark.split('=')[0]] }), { env });
+      for (const piece of chunks(r, stream)) {
+        c.send(piece, { raw: true });
+        if (r.int(8) === 0) await new Promise((res) => setTimeout(res, 1));
+      }
+      c.closeStdin();
+      const { code, signal } = await c.exit(30000);
+      await c.closed;
+      assert.equal(signal, null, `seed ${seed}: mcpcell died of ${signal}; stderr: ${c.stderr.slice(-1000)}`);
+      assert.equal(code, 0, `seed ${seed}: cat's status; stderr: ${c.stderr.slice(-1000)}`);
+      const out = splitLines(Buffer.concat(c.stdoutRaw));
+      // Besides the mirrored lines, the client gets mcpcell's error answers to the invalid and
+      // oversize requests whose id it could see.
+      checkOutput(seed, lines, out, { echoesAllowed: new Set([/^\{"jsonrpc":"2\.0","id":.*"error":\{"code":-32(700|001),"message":"mcpcell: /]) });
+      checkRecords(seed, t.auditPath, 'c2s', lines);
+      await waitGone(mark, 2000);
+      t.cleanup();
+    });
+  }
+});
+
+function splitLines(buf) {
+  const out = [];
+  for (let i = 0; i < buf.length;) {
+    let nl = buf.indexOf(10, i);
+    if (nl < 0) nl = buf.length;
+    out.push(buf.subarray(i, nl));
+    i = nl + 1;
+  }
+  return out;
+}
