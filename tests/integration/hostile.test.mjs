@@ -13,11 +13,12 @@
 // replays it (and adds it to the seeds run).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempHome, wrap } from './lib/env.mjs';
-import { LineClient, killAll } from './lib/linejson.mjs';
+import { LineClient, killAll, run } from './lib/linejson.mjs';
 import { readAudit, events } from './lib/audit.mjs';
 import { newMark, waitGone } from './lib/procs.mjs';
 
@@ -223,3 +224,49 @@ function splitLines(buf) {
   }
   return out;
 }
+
+// A server that floods a client that is not reading: mcpcell stops reading the server once about
+// 1 MiB waits for the client (the pipes hold the rest), so its memory stays bounded, and nothing
+// is lost or reordered once the client reads again.
+describe('a flood towards a client that does not read', () => {
+  test('mcpcell stays under 16 MiB while 64 MiB wait, then delivers every line in order', async () => {
+    const t = tempHome();
+    const script = join(dir, 'flood.cjs');
+    const count = 64 * 1024;  // 64 MiB of 1 KiB notifications
+    writeFileSync(script, `
+      const fs = require('fs');
+      const pad = 'x'.repeat(960);
+      for (let i = 0; i < ${count}; ++i)
+        fs.writeSync(1, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { n: i, pad } }) + '\\n');
+      process.exit(0);`);
+    // A first session compiles the scan database into this HOME's cache, as a user's first one
+    // does; compiling touches all of Hyperscan's compiler, which is not what is measured here.
+    await run(wrap(['true'], { extra: ['--quiet'] }), { env: t.env });
+    const argv = wrap([process.execPath, script], { extra: ['--quiet'], allowRead: [dir] });
+    const child = spawn(argv[0], argv.slice(1), { env: t.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    child.stdout.pause();
+    // Let the server fill everything it can: the pipes, and whatever mcpcell would hold.
+    let peak = 0;
+    for (let i = 0; i < 20; ++i) {
+      await new Promise((r) => setTimeout(r, 100));
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)[1]));
+    }
+    assert.ok(peak < 16 * 1024, `mcpcell's resident memory while the client did not read: ${peak} kB`);
+    let n = 0, pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      pending += d;
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        assert.equal(JSON.parse(pending.slice(0, nl)).params.n, n++);
+        pending = pending.slice(nl + 1);
+      }
+    });
+    child.stdout.resume();
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 0);
+    assert.equal(n, count, 'every line arrived');
+    t.cleanup();
+  });
+});
