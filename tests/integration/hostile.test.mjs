@@ -270,3 +270,36 @@ describe('a flood towards a client that does not read', () => {
     t.cleanup();
   });
 });
+
+// The other way round: a server that never reads its stdin while the client floods it. mcpcell's
+// memory stays bounded, and the server's own output keeps reaching the client meanwhile (full
+// duplex: server-to-client traffic never waits on client-to-server traffic).
+describe('a flood towards a server that does not read', () => {
+  test('mcpcell stays under 16 MiB, and the server keeps being heard', async () => {
+    const t = tempHome();
+    const script = join(dir, 'deaf.cjs');
+    writeFileSync(script, `
+      let n = 0;
+      setInterval(() => process.stdout.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { n: n++ } }) + '\\n'), 10);`);
+    await run(wrap(['true'], { extra: ['--quiet'] }), { env: t.env });  // the scan cache, as above
+    const c = new LineClient(wrap([process.execPath, script], { extra: ['--quiet'], allowRead: [dir] }), { env: t.env });
+    await c.waitFor((m) => m?.params?.n === 0);
+    const line = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { pad: 'y'.repeat(1000) } });
+    const chunk = Buffer.from(`${line}\n`.repeat(1024));  // 1 MiB
+    for (let i = 0; i < 64; ++i) c.send(chunk, { raw: true });
+    const heardBefore = c.lines.length;
+    let peak = 0;
+    for (let i = 0; i < 20; ++i) {
+      await new Promise((r) => setTimeout(r, 100));
+      const status = readFileSync(`/proc/${c.pid}/status`, 'utf8');
+      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)[1]));
+    }
+    assert.ok(peak < 16 * 1024, `mcpcell's resident memory while the server did not read: ${peak} kB`);
+    const heard = c.lines.length - heardBefore;
+    assert.ok(heard >= 50, `the server's notifications during the 2 s stall: ${heard}`);
+    for (const l of c.lines) assert.equal(JSON.parse(l).method, 'notifications/message');
+    c.kill('SIGTERM');
+    await c.exit();
+    t.cleanup();
+  });
+});
