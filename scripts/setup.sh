@@ -33,7 +33,7 @@ as_root() {
 # peers; python3 for the escape suite's probes; bubblewrap, uidmap and iproute2 for comparing with
 # and exercising namespaces in tests; util-linux and procps (setsid, ps, pgrep) for lifecycle
 # checks; hyperfine for bench/run.sh; curl for the network tests' clients; chromium renders
-# `mcpcell report --html` in its test.
+# `mcpcell report --html` in its test. Clang for the fuzzers: see install_packages.
 PACKAGES=(
   build-essential cmake pkg-config
   libseccomp-dev libcap-dev nlohmann-json3-dev libssl-dev libre2-dev
@@ -62,6 +62,26 @@ install_packages() {
       missing+=(libhyperscan-dev)
     else
       missing+=(libvectorscan-dev)
+    fi
+  fi
+  # Clang and its runtime (libFuzzer, ASan, UBSan) build the fuzzers the test suite runs
+  # (tests/fuzz/run.sh): Debian 12's clang-14 and libclang-rt-14-dev. Ubuntu 22.04 ships the
+  # runtime inside libclang-common-14-dev, which clang-14 depends on; a release without clang 14
+  # gets its default clang and runtime.
+  if ! installed clang-14 && ! installed clang; then
+    apt_update_once
+    if apt-cache policy clang-14 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      missing+=(clang-14)
+    else
+      missing+=(clang)
+    fi
+  fi
+  if ! installed libclang-rt-14-dev && ! installed libclang-rt-dev; then
+    apt_update_once
+    if apt-cache policy libclang-rt-14-dev 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      missing+=(libclang-rt-14-dev)
+    elif apt-cache policy libclang-rt-dev 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      missing+=(libclang-rt-dev)
     fi
   fi
   # Node: keep a node that is already there (e.g. from NodeSource, whose package also provides npm

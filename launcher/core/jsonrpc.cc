@@ -1,10 +1,20 @@
 // A single-pass JSON validator (RFC 8259 grammar, RFC 3629 UTF-8) that records the spans of the
 // top-level members the relay routes on. It is iterative, so hostile nesting cannot overflow the
 // stack; depth is capped at kMaxDepth like most JSON parsers do.
+//
+// What it accepts must be what nlohmann::json accepts, because the filters parse the lines it
+// passes with nlohmann and give up on one that fails to parse: a line valid here and not there
+// would go through every filter unseen (a tools/list result with one lone surrogate escaped in a
+// description used to skip pinning). So \u escapes must form whole UTF-16 characters and numbers
+// must fit a double, as nlohmann requires; tests/fuzz/fuzz_jsonrpc.cc checks the two agree. Where
+// it is stricter (nesting, duplicate routing members, top-level scalars) it fails closed.
 #include "core/jsonrpc.h"
 
 #include <array>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -88,6 +98,7 @@ class Scanner {
   bool string();  // p_ at opening quote; leaves p_ after closing quote
   void skip_plain();
   bool escape();
+  bool hex4(int at, uint32_t* cp);
   bool number();
   bool literal(const char* word, size_t n);
   bool value();  // any value, iteratively
@@ -180,20 +191,47 @@ bool Scanner::escape() {
     case 't':
       p_ += 2;
       return true;
-    case 'u':
-      if (end_ - p_ < 6) return fail("short \\u escape");
-      for (int i = 2; i < 6; ++i)
-        if (hex_value(p_[i]) < 0) return fail("bad \\u escape");
+    case 'u': {
+      uint32_t cp = 0;
+      if (!hex4(2, &cp)) return false;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return fail("lone low surrogate in \\u escape");
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        // A high surrogate must be followed by a low one: nlohmann (and so every filter) rejects
+        // a lone one, and JSON.parse would hand the peer a string no filter has looked at.
+        uint32_t lo = 0;
+        if (end_ - p_ < 12 || p_[6] != '\\' || p_[7] != 'u')
+          return fail("lone high surrogate in \\u escape");
+        if (!hex4(8, &lo)) return false;
+        if (lo < 0xDC00 || lo > 0xDFFF) return fail("lone high surrogate in \\u escape");
+        p_ += 12;
+        return true;
+      }
       p_ += 6;
       return true;
+    }
     default:
       return fail("bad escape");
   }
 }
 
+// Reads four hex digits at p_ + at into *cp.
+bool Scanner::hex4(int at, uint32_t* cp) {
+  if (end_ - p_ < at + 4) return fail("short \\u escape");
+  uint32_t v = 0;
+  for (int i = at; i < at + 4; ++i) {
+    int h = hex_value(p_[i]);
+    if (h < 0) return fail("bad \\u escape");
+    v = v * 16 + static_cast<uint32_t>(h);
+  }
+  *cp = v;
+  return true;
+}
+
 bool Scanner::number() {
+  const unsigned char* start = p_;
   if (p_ < end_ && *p_ == '-') ++p_;
   if (p_ >= end_) return fail("bad number");
+  const unsigned char* int_start = p_;
   if (*p_ == '0') {
     ++p_;
   } else if (is_digit(*p_)) {
@@ -201,6 +239,7 @@ bool Scanner::number() {
   } else {
     return fail("bad number");
   }
+  long magnitude = p_ - int_start;  // decimal digits before the point: the value is < 10^magnitude
   if (p_ < end_ && *p_ == '.') {
     ++p_;
     if (p_ >= end_ || !is_digit(*p_)) return fail("bad fraction");
@@ -208,9 +247,22 @@ bool Scanner::number() {
   }
   if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
     ++p_;
+    bool negative = p_ < end_ && *p_ == '-';
     if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
     if (p_ >= end_ || !is_digit(*p_)) return fail("bad exponent");
-    while (p_ < end_ && is_digit(*p_)) ++p_;
+    long exp = 0;
+    while (p_ < end_ && is_digit(*p_)) {
+      if (exp < 100000) exp = exp * 10 + (*p_ - '0');
+      ++p_;
+    }
+    magnitude += negative ? -exp : exp;
+  }
+  // Past DBL_MAX (~1.8e308) nlohmann refuses the number and the filters would not see the line;
+  // JSON.parse makes it Infinity. Only a number that may be that large is converted to find out
+  // (strtod: mcpcell never changes the C locale, so '.' is the decimal point).
+  if (magnitude > 300) {
+    std::string token(reinterpret_cast<const char*>(start), static_cast<size_t>(p_ - start));
+    if (!std::isfinite(std::strtod(token.c_str(), nullptr))) return fail("number out of range");
   }
   return true;
 }
@@ -232,9 +284,13 @@ bool Scanner::value() {
   const unsigned char* member_key = nullptr;  // start of the current top-level key (incl. quote)
   const unsigned char* member_key_end = nullptr;
   const unsigned char* member_value = nullptr;
+  unsigned seen = 0;  // routing members met so far, one bit each
 
-  auto record_member = [&](const unsigned char* value_end) {
-    if (depth != 1 || stack[0] != '{' || member_key == nullptr) return;
+  // A second "id", "method", "params", "result" or "error" is refused: JSON.parse and nlohmann
+  // keep the last one, but parsers that keep the first exist (cJSON, RapidJSON's FindMember,
+  // simdjson), so a peer could act on another method or id than the one the filters checked.
+  auto record_member = [&](const unsigned char* value_end) -> bool {
+    if (depth != 1 || stack[0] != '{' || member_key == nullptr) return true;
     std::string_view key = view(member_key + 1, member_key_end - 1);
     // Peers decode escapes in keys ("\u006dethod" is "method"), so routing must too, or a
     // message could reach the server as a tools/call that no filter recognised.
@@ -244,16 +300,23 @@ bool Scanner::value() {
       key = decoded;
     }
     std::string_view val = view(member_value, value_end);
-    if (key == "id")
-      info_.id = val;
-    else if (key == "method")
-      info_.method = val;  // raw for now; decoded in run()
-    else if (key == "params")
-      info_.params = val;
-    else if (key == "result")
-      info_.result = val;
-    else if (key == "error")
-      info_.error = val;
+    static constexpr std::string_view kRouting[] = {"id", "method", "params", "result", "error"};
+    std::string_view* slots[] = {&info_.id, &info_.method, &info_.params, &info_.result,
+                                 &info_.error};
+    for (unsigned i = 0; i < 5; ++i) {
+      if (key != kRouting[i]) continue;
+      if (seen & (1u << i)) {
+        p_ = member_key;
+        return fail(i == 0   ? "duplicate member \"id\""
+                    : i == 1 ? "duplicate member \"method\""
+                    : i == 2 ? "duplicate member \"params\""
+                    : i == 3 ? "duplicate member \"result\""
+                             : "duplicate member \"error\"");
+      }
+      seen |= 1u << i;
+      *slots[i] = val;  // "method" raw for now; decoded in run()
+    }
+    return true;
   };
 
   for (;;) {
@@ -321,7 +384,7 @@ bool Scanner::value() {
     const unsigned char* value_end = p_;
     for (;;) {
       if (depth == 0) return true;
-      record_member(value_end);
+      if (!record_member(value_end)) return false;
       skip_ws();
       if (p_ >= end_) return fail("unexpected end");
       char top = stack[depth - 1];
@@ -352,7 +415,8 @@ bool Scanner::value() {
 }
 
 // Decodes a JSON string literal (with quotes) into UTF-8. Only used for short keys such as
-// "method", so simplicity wins over speed; invalid surrogates become U+FFFD.
+// "method", so simplicity wins over speed. The scanner refuses lone surrogates; should one get
+// here all the same it becomes U+FFFD, never an invalid UTF-8 sequence.
 std::string decode_string(std::string_view lit) {
   std::string out;
   if (lit.size() < 2) return out;
@@ -435,16 +499,16 @@ void Scanner::run() {
     return;
   }
   unsigned char first = *p_;
-  if (!value()) {
+  // An invalid line routes nowhere: nothing of what was recorded before the error is kept.
+  auto invalid = [&] {
     info_.kind = MessageKind::invalid;
     info_.id = info_.method = info_.params = info_.result = info_.error = {};
-    return;
-  }
+  };
+  if (!value()) return invalid();
   skip_ws();
   if (p_ != end_) {
     fail("trailing data after JSON value");
-    info_.kind = MessageKind::invalid;
-    return;
+    return invalid();
   }
   if (first == '[') {
     info_.kind = MessageKind::batch;
@@ -452,8 +516,7 @@ void Scanner::run() {
   }
   if (first != '{') {
     info_.error_text = "a JSON-RPC message must be an object or an array";
-    info_.kind = MessageKind::invalid;
-    return;
+    return invalid();
   }
   if (!info_.method.empty()) {
     if (info_.method.front() != '"') {

@@ -8,6 +8,26 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 
+// Length of the well-formed UTF-8 sequence that `s` starts with (s[0] >= 0x80; RFC 3629: no
+// overlongs, surrogates or values past U+10FFFF), or 0.
+size_t utf8_sequence(std::string_view s) {
+  auto at = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u; };
+  auto cont = [&](size_t i) { return (at(i) & 0xC0) == 0x80; };
+  unsigned c = at(0);
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if ((c == 0xE0 && at(1) < 0xA0) || (c == 0xED && at(1) >= 0xA0)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if ((c == 0xF0 && at(1) < 0x90) || (c == 0xF4 && at(1) >= 0x90)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
 bool plain_key(const std::string& key) {
   if (key.empty()) return false;
   for (char c : key) {
@@ -247,6 +267,18 @@ class Parser {
         fail(c == '\n' ? "unterminated string (a newline inside a string must be written \\n)"
                        : "control character inside a string");
         return false;
+      }
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        // Names and values end up in nlohmann::json, whose dump() (error messages, `profile
+        // show`) throws on invalid UTF-8: a profile with one bad byte in a key aborted mcpcell.
+        size_t n = utf8_sequence(s_.substr(i_));
+        if (n == 0) {
+          fail("invalid UTF-8 in a string");
+          return false;
+        }
+        out->append(s_.substr(i_, n));
+        i_ += n;
+        continue;
       }
       if (c != '\\') {
         *out += c;

@@ -131,11 +131,11 @@ struct UnescapeTable {
   char to[256];
   constexpr UnescapeTable() : to() {
     for (int c = 0; c < 256; ++c) to[c] = static_cast<char>(c);
-    to['n'] = '\n';
-    to['t'] = '\t';
-    to['r'] = '\r';
-    to['b'] = '\b';
-    to['f'] = '\f';
+    to[int{'n'}] = '\n';
+    to[int{'t'}] = '\t';
+    to[int{'r'}] = '\r';
+    to[int{'b'}] = '\b';
+    to[int{'f'}] = '\f';
   }
 };
 constexpr UnescapeTable kUnescape;

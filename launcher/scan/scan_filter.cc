@@ -325,6 +325,20 @@ FilterStatus ScanFilter::on_message(Message& msg, FilterContext& ctx) {
     raw_pos = sp.raw_end + 1;
   }
   out.append(raw.substr(raw_pos));
+  // An edit may reach a member name: stripping a tag character from "meth\u{E004F}od" makes a
+  // "method". The relay correlated the line, and the filters before this one judged it, by what
+  // it was; a line that would now route as another kind, method or id (a sampling request the
+  // policy denies, a call to a withheld tool) is refused instead. Found by
+  // tests/fuzz/fuzz_scan_filter.cc.
+  MessageInfo edited;
+  scan_message(out, edited);
+  if (edited.kind != info.kind || edited.method != info.method || edited.id != info.id) {
+    const Finding& f = edits.begin()->second.front().first;
+    audit(ctx, "policy.block", msg, method, tool, f, text, 1);
+    return block(msg, ctx,
+                 "blocked: removing what rule " + engine.rules()[f.rule].id +
+                     " found would change the message's method, id or kind");
+  }
   msg.replace(std::move(out));
   return FilterStatus::Continue;
 }

@@ -49,7 +49,7 @@ function makeLine(r, n, dir) {
   const note = (extra = {}) => ({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: `${mark} ${words(1 + r.int(6))}`, ...extra } });
   const request = () => ({ jsonrpc: '2.0', id: `${mark}`, method: r.pick(['ping', 'roots/list', 'x/vendor']), params: { q: mark } });
   const s = (v) => Buffer.from(JSON.stringify(v));
-  switch (r.int(16)) {
+  switch (r.int(17)) {
     case 0: return { kind: 'must', bytes: s(note()) };
     case 1: return { kind: 'must', bytes: Buffer.from(JSON.stringify(note()).replaceAll(':', ' : ').replaceAll(',', ' ,\t')) };
     case 2: return { kind: 'must', bytes: s(dir === 's2c' ? { jsonrpc: '2.0', id: 100000 + n, result: { mark, n: [0, -1, 2.5e3, null, true] } } : request()) };
@@ -76,6 +76,10 @@ function makeLine(r, n, dir) {
     case 12: return { kind: 'never', bytes: Buffer.from(r.pick(['', ' ', '\t', '\r', ' \r'])), blank: true };
     case 13: return { kind: 'never', bytes: Buffer.from(`{"jsonrpc":"2.0","method":"${mark}"}}`) };  // trailing garbage
     case 14: return { kind: 'never', bytes: Buffer.from(`{"jsonrpc":"2.0","method":"${mark}",}`) };  // trailing comma
+    case 15: {  // JSON.parse takes these, the filters' parser does not, or peers disagree on them
+      const t = r.pick([`"data":"${mark} \\ud800 lone"`, `"data":"${mark}","n":1e400`, `"data":"${mark}"},"method":"x/other","params":{"a":1`]);
+      return { kind: 'never', bytes: Buffer.from(`{"jsonrpc":"2.0","method":"notifications/message","params":{${t}}}`) };
+    }
     default: return { kind: 'must', bytes: s(note({ big: words(2000 + r.int(6000)) })) };  // tens of KB
   }
 }

@@ -79,12 +79,80 @@ TEST(JsonRpc, NestedIdsAndMethodsDoNotCount) {
   EXPECT_FALSE(n.has_id());
 }
 
-TEST(JsonRpc, DuplicateKeysResolveLikeJsonParse) {
-  // JSON.parse keeps the last duplicate; so must the scanner, or a filter checks one method while
-  // the peer executes another.
-  MessageInfo i = scan(R"({"jsonrpc":"2.0","method":"ping","id":1,"method":"tools/call","id":2})");
-  EXPECT_EQ(i.method, "tools/call");
-  EXPECT_EQ(i.id, "2");
+TEST(JsonRpc, DuplicateRoutingMembersAreRefused) {
+  // JSON.parse and nlohmann keep the last duplicate, but cJSON, RapidJSON's FindMember and simdjson
+  // find the first: whichever the scanner chose, some peer would execute another method or answer
+  // another id than the filters saw. A second routing member makes the line invalid.
+  struct Case {
+    const char* line;
+    const char* error;
+  } cases[] = {
+      {R"({"jsonrpc":"2.0","method":"ping","id":1,"method":"tools/call"})",
+       "duplicate member \"method\" at byte 40"},
+      {R"({"jsonrpc":"2.0","id":1,"id":2,"result":{}})", "duplicate member \"id\" at byte 24"},
+      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{},"params":{"name":"x"}})",
+       "duplicate member \"params\""},
+      {R"({"jsonrpc":"2.0","id":1,"result":{},"result":{"tools":[]}})",
+       "duplicate member \"result\""},
+      {R"({"jsonrpc":"2.0","id":1,"error":{},"error":{}})", "duplicate member \"error\""},
+      // Escaped names are the same names to every peer.
+      {R"({"jsonrpc":"2.0","id":1,"method":"ping","\u006dethod":"tools/call"})",
+       "duplicate member \"method\""},
+      {R"({"jsonrpc":"2.0","method":"ping","id":null,"id":1})", "duplicate member \"id\""},
+  };
+  for (const auto& c : cases) {
+    MessageInfo i = scan(c.line);
+    EXPECT_EQ(i.kind, MessageKind::invalid) << c.line;
+    EXPECT_EQ(i.error_text.rfind(c.error, 0), 0u) << c.line << " -> " << i.error_text;
+    EXPECT_TRUE(i.method.empty() && i.id.empty()) << c.line;
+  }
+  // Other duplicates, and routing names below the top level, are the peer's business.
+  EXPECT_EQ(scan(R"({"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"ping"})").kind,
+            MessageKind::request);
+  EXPECT_EQ(
+      scan(R"({"jsonrpc":"2.0","id":1,"result":{"id":1,"id":2,"method":"a","method":"b"}})").kind,
+      MessageKind::response);
+}
+
+// The filters parse what the scanner passes with nlohmann, and give up on what fails to parse. A
+// line valid here and invalid there went through every filter unseen: this tools/list result
+// (found by tests/fuzz/fuzz_jsonrpc.cc) skipped pinning and withholding, while the client's
+// JSON.parse accepts it. nlohmann refuses lone surrogates and numbers past a double's range, and so
+// does the scanner now.
+TEST(JsonRpc, WhatNlohmannRefusesIsInvalid) {
+  const char* lines[] = {
+      R"({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"evil","description":"x\udc00"}]}})",
+      R"({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"evil","description":"x\ud800"}]}})",
+      R"({"jsonrpc":"2.0","method":"x\ud800y"})",
+      R"({"jsonrpc":"2.0","method":"x\ud800\u0041"})",        // high surrogate, then no low one
+      R"({"jsonrpc":"2.0","method":"x\ud800\ud800"})",        // two high ones
+      R"({"jsonrpc":"2.0","method":"x\udc00\ud800"})",        // a pair the wrong way round
+      R"({"jsonrpc":"2.0","method":"x","params":"\ud83d"})",  // cut at the end of a string
+      R"({"jsonrpc":"2.0","id":1,"result":{"n":1e400}})",
+      R"({"jsonrpc":"2.0","id":1,"result":{"n":-1.8e308}})",
+      R"({"jsonrpc":"2.0","id":1,"result":{"n":0.0001e313}})",
+      R"({"jsonrpc":"2.0","id":1,"result":{"n":1E+99999999999999999999}})",
+  };
+  for (const char* l : lines) {
+    MessageInfo i = scan(l);
+    EXPECT_EQ(i.kind, MessageKind::invalid) << l;
+    EXPECT_TRUE(nlohmann::json::parse(l, nullptr, false).is_discarded()) << l;
+  }
+  std::string big = R"({"jsonrpc":"2.0","id":1,"result":{"n":1)" + std::string(309, '0') + "}}";
+  EXPECT_EQ(scan(big).kind, MessageKind::invalid);
+
+  // Their valid neighbours still pass, and nlohmann agrees.
+  std::string near = R"({"jsonrpc":"2.0","id":1,"result":{"n":1)" + std::string(300, '0') + "}}";
+  const std::string fine[] = {
+      R"({"jsonrpc":"2.0","method":"x\ud83d\ude00y\uDBFF\uDFFF\uffff"})",
+      R"({"jsonrpc":"2.0","id":1,"result":{"n":[1.7976931348623157e308,1e-400,-0.0,0e999999,1e308]}})",
+      R"({"jsonrpc":"2.0","id":1,"result":{"n":100000000000000000000000000000e-20}})",
+      near,
+  };
+  for (const auto& l : fine) {
+    EXPECT_NE(scan(l).kind, MessageKind::invalid) << l << " -> " << scan(l).error_text;
+    EXPECT_FALSE(nlohmann::json::parse(l, nullptr, false).is_discarded()) << l;
+  }
 }
 
 TEST(JsonRpc, EscapesInMethodAreDecoded) {
@@ -96,8 +164,8 @@ TEST(JsonRpc, EscapesInMethodAreDecoded) {
   MessageInfo c = scan(R"({"jsonrpc":"2.0","method":"x\ud83d\ude00y"})");  // surrogate pair
   EXPECT_EQ(c.method, "x\xf0\x9f\x98\x80y");
   MessageInfo d = scan(R"({"jsonrpc":"2.0","method":"x\ud800y"})");  // lone surrogate
-  EXPECT_EQ(d.kind, MessageKind::notification);
-  EXPECT_EQ(d.method, "x\xef\xbf\xbdy");  // U+FFFD, never an invalid UTF-8 byte sequence
+  EXPECT_EQ(d.kind, MessageKind::invalid);  // see WhatNlohmannRefusesIsInvalid
+  EXPECT_TRUE(d.method.empty());
   MessageInfo e = scan(R"({"jsonrpc":"2.0","method":"a\nb\t\"\\"})");
   EXPECT_EQ(e.method, "a\nb\t\"\\");
 }

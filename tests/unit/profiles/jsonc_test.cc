@@ -35,6 +35,13 @@ TEST(Jsonc, ErrorsNameLineAndColumn) {
       {"{\"a\": \"x\ny\"}", "1:9: unterminated string"},
       {"{\"a\": \"\\q\"}", "unknown escape \\q"},
       {"{\"a\": \"\\udc00\"}", "unpaired UTF-16 surrogate"},
+      // Found by tests/fuzz/fuzz_profile_jsonc.cc: a key with a byte that is no UTF-8 reached
+      // nlohmann::json::dump() in path_member(), which threw and aborted mcpcell.
+      {"{\"a\xff\": 1}", "1:4: invalid UTF-8 in a string"},
+      {"{\"a\": \"\xc0\xaf\"}", "1:8: invalid UTF-8 in a string"},      // overlong '/'
+      {"{\"a\": \"\xed\xa0\x80\"}", "1:8: invalid UTF-8 in a string"},  // a surrogate
+      {"{\"a\": \"\xf4\x90\x80\x80\"}", "invalid UTF-8 in a string"},   // past U+10FFFF
+      {"{\"a\": \"\xe2\x82\"}", "invalid UTF-8 in a string"},           // cut short
       {"{} {}", "1:4: expected the end of the file"},
       {"", "1:1: expected a JSON value, found the end of the file"},
       {"{\"a\": 01}", "expected ',' or '}'"},
@@ -60,6 +67,15 @@ TEST(Jsonc, StringsAndNumbers) {
   EXPECT_TRUE(d.value["u"].is_number_unsigned());
   EXPECT_EQ(d.value["f"], 1500.0);
   EXPECT_TRUE(d.value["z"].is_null());
+}
+
+TEST(Jsonc, WellFormedUtf8IsKept) {
+  JsoncDoc d;
+  std::string err;
+  ASSERT_TRUE(parse_jsonc("{\"\xc3\xa9t\xc3\xa9\": \"\xe2\x9c\x93 \xf0\x9f\x98\x80\"}", &d, &err))
+      << err;
+  EXPECT_EQ(d.value["\xc3\xa9t\xc3\xa9"], "\xe2\x9c\x93 \xf0\x9f\x98\x80");
+  EXPECT_EQ(path_member("", "\xc3\xa9t\xc3\xa9"), "[\"\xc3\xa9t\xc3\xa9\"]");
 }
 
 TEST(Jsonc, DeepNestingIsRefused) {

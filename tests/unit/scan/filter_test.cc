@@ -349,5 +349,42 @@ TEST(RedactText, RedactsStderrLines) {
   EXPECT_EQ(redact_text("nothing here"), "nothing here");
 }
 
+// Found by tests/fuzz/fuzz_scan_filter.cc: stripping a hidden character from a member name can
+// make a routing member. The relay correlated this line, and the server-request policy judged it,
+// as an object without a method; with the tag character stripped it would reach the client as a
+// sampling request. An edit that changes a message's kind, method or id is refused instead.
+TEST(ScanFilter, AnEditThatWouldChangeRoutingBlocks) {
+  auto f = filter();
+  FakeContext ctx;
+  std::string smuggled =
+      R"({"jsonrpc":"2.0","id":"s1","meth\udb40\udc4fod":"sampling/createMessage",)"
+      R"("params":{"messages":[],"maxTokens":10}})";
+  Message m(Direction::s2c, smuggled);
+  ASSERT_EQ(m.info().kind, MessageKind::other_object);
+  EXPECT_EQ(f->on_message(m, ctx), FilterStatus::Stop);
+  EXPECT_FALSE(m.modified());
+  ASSERT_EQ(ctx.events("policy.block").size(), 1u);
+  EXPECT_EQ(ctx.events("policy.block")[0]["rule"], "hidden-tag-characters");
+
+  // An id that an edit would change: the client waits for "a<ZWSP>", so it gets an error for
+  // that id rather than a result for another.
+  FakeContext ctx2;
+  std::string line = R"({"jsonrpc":"2.0","id":"a\u200b","result":{"content":[]}})";
+  Message r(Direction::s2c, line);
+  EXPECT_EQ(f->on_message(r, ctx2), FilterStatus::Continue);
+  EXPECT_EQ(r.info().kind, MessageKind::error);
+  EXPECT_EQ(r.info().id, R"("a\u200b")");
+  EXPECT_NE(std::string(r.bytes()).find("would change the message's method, id or kind"),
+            std::string::npos);
+
+  // Edits elsewhere still go through.
+  FakeContext ctx3;
+  std::string fine = R"({"jsonrpc":"2.0","id":"a","result":{"text":"x\u200by"}})";
+  Message ok(Direction::s2c, fine);
+  EXPECT_EQ(f->on_message(ok, ctx3), FilterStatus::Continue);
+  EXPECT_EQ(ok.info().kind, MessageKind::response);
+  EXPECT_EQ(ok.bytes(), R"({"jsonrpc":"2.0","id":"a","result":{"text":"xy"}})");
+}
+
 }  // namespace
 }  // namespace mcpcell
