@@ -218,6 +218,17 @@ describe('hostile traffic from the client', () => {
   }
 });
 
+// The highest VmRSS (kB) of process `pid`, sampled every 100 ms for `ms`.
+async function peakRss(pid, ms) {
+  let peak = 0;
+  for (let waited = 0; waited < ms; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)[1]));
+  }
+  return peak;
+}
+
 function splitLines(buf) {
   const out = [];
   for (let i = 0; i < buf.length;) {
@@ -250,12 +261,7 @@ describe('a flood towards a client that does not read', () => {
     const child = spawn(argv[0], argv.slice(1), { env: t.env, stdio: ['pipe', 'pipe', 'ignore'] });
     child.stdout.pause();
     // Let the server fill everything it can: the pipes, and whatever mcpcell would hold.
-    let peak = 0;
-    for (let i = 0; i < 20; ++i) {
-      await new Promise((r) => setTimeout(r, 100));
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)[1]));
-    }
+    const peak = await peakRss(child.pid, 2000);
     assert.ok(peak < 16 * 1024, `mcpcell's resident memory while the client did not read: ${peak} kB`);
     let n = 0, pending = '';
     child.stdout.setEncoding('utf8');
@@ -292,12 +298,7 @@ describe('a flood towards a server that does not read', () => {
     const chunk = Buffer.from(`${line}\n`.repeat(1024));  // 1 MiB
     for (let i = 0; i < 64; ++i) c.send(chunk, { raw: true });
     const heardBefore = c.lines.length;
-    let peak = 0;
-    for (let i = 0; i < 20; ++i) {
-      await new Promise((r) => setTimeout(r, 100));
-      const status = readFileSync(`/proc/${c.pid}/status`, 'utf8');
-      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)[1]));
-    }
+    const peak = await peakRss(c.pid, 2000);
     assert.ok(peak < 16 * 1024, `mcpcell's resident memory while the server did not read: ${peak} kB`);
     const heard = c.lines.length - heardBefore;
     assert.ok(heard >= 50, `the server's notifications during the 2 s stall: ${heard}`);
