@@ -300,18 +300,21 @@ bool Scanner::value() {
       key = decoded;
     }
     std::string_view val = view(member_value, value_end);
-    static constexpr std::string_view kRouting[] = {"id", "method", "params", "result", "error"};
+    static constexpr struct {
+      std::string_view name;
+      const char* duplicate;
+    } kRouting[] = {{"id", "duplicate member \"id\""},
+                    {"method", "duplicate member \"method\""},
+                    {"params", "duplicate member \"params\""},
+                    {"result", "duplicate member \"result\""},
+                    {"error", "duplicate member \"error\""}};
     std::string_view* slots[] = {&info_.id, &info_.method, &info_.params, &info_.result,
                                  &info_.error};
     for (unsigned i = 0; i < 5; ++i) {
-      if (key != kRouting[i]) continue;
+      if (key != kRouting[i].name) continue;
       if (seen & (1u << i)) {
         p_ = member_key;
-        return fail(i == 0   ? "duplicate member \"id\""
-                    : i == 1 ? "duplicate member \"method\""
-                    : i == 2 ? "duplicate member \"params\""
-                    : i == 3 ? "duplicate member \"result\""
-                             : "duplicate member \"error\"");
+        return fail(kRouting[i].duplicate);
       }
       seen |= 1u << i;
       *slots[i] = val;  // "method" raw for now; decoded in run()
