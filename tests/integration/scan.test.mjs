@@ -5,10 +5,11 @@
 // allowed and logged, an environment secret in get-env is redacted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SOURCE, NODE, tempHome, wrap, peers } from './lib/env.mjs';
 import { connectSdk } from './lib/sdk.mjs';
+import { readAudit } from './lib/audit.mjs';
 
 const FIXTURE = [NODE, join(SOURCE, 'examples/servers/poisoned/server.mjs')];
 const SECRETS = {
@@ -22,8 +23,7 @@ let h;
 before(() => { h = tempHome('mcpcell-scan-'); });
 after(() => h.cleanup());
 
-const records = () => existsSync(h.auditPath)
-  ? readFileSync(h.auditPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const records = () => readAudit(h.auditPath);
 const textOf = (r) => r.content.map((c) => c.text).join('\n');
 
 test('the poisoned fixture through mcpcell, driven by the SDK client', async () => {
